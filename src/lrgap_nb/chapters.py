@@ -1,0 +1,48 @@
+"""The book's chapters: which notebook, which parameter class, which profile defaults.
+
+Parameter classes are named as "module:Class" so `lrgap list` needs no torch import.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from typing import Any
+
+from .params import ParameterError, resolve
+
+
+@dataclasses.dataclass(frozen=True)
+class Chapter:
+    name: str
+    notebook: str  # stem of notebooks/<stem>.py
+    title: str
+    params_ref: str  # "module:Class"; the module also defines DEFAULTS[profile]
+
+    def params_class(self) -> type:
+        module_name, class_name = self.params_ref.split(":")
+        return getattr(importlib.import_module(f"lrgap_nb.{module_name}"), class_name)
+
+    def defaults(self) -> dict[str, dict[str, Any]]:
+        module_name = self.params_ref.split(":")[0]
+        return importlib.import_module(f"lrgap_nb.{module_name}").DEFAULTS
+
+
+CHAPTERS: dict[str, Chapter] = {
+    c.name: c
+    for c in [
+        Chapter("convex", "01_convex", "Large LR in a convex problem", "convex:ConvexParams"),
+    ]
+}
+
+
+def get_chapter(name: str) -> Chapter:
+    if name not in CHAPTERS:
+        raise ParameterError(f"unknown chapter {name!r}; chapters: {', '.join(CHAPTERS)}")
+    return CHAPTERS[name]
+
+
+def chapter_config(name: str, profile: str = "smoke", **overrides: Any):
+    """Validated parameters of chapter `name` at `profile`; None overrides take the profile default."""
+    chapter = get_chapter(name)
+    return resolve(chapter.params_class(), profile, chapter.defaults(), overrides)

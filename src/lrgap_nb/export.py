@@ -1,0 +1,52 @@
+"""Every chapter's tables (CSV) and figures (PNG and SVG) go to book/_extra/outputs/<chapter>/.
+
+The book copies that folder to `outputs/` in the HTML, so `downloads(chapter)` can link each file.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import pandas as pd
+
+from . import paths
+
+
+def save_table(table: pd.DataFrame, chapter: str, name: str) -> Path:
+    path = paths.outputs_dir(chapter) / f"{name}.csv"
+    table.to_csv(path, index=False)
+    return path
+
+
+def save_figure(fig, chapter: str, name: str) -> list[Path]:
+    folder = paths.outputs_dir(chapter)
+    written = []
+    for suffix in ("png", "svg"):
+        path = folder / f"{name}.{suffix}"
+        fig.savefig(path, dpi=150, bbox_inches="tight")
+        written.append(path)
+    return written
+
+
+class Downloads:
+    """Links to a chapter's exported files, rendered as HTML in the notebook and the book."""
+
+    def __init__(self, chapter: str):
+        self.chapter = chapter
+        self.files = sorted(p.name for p in paths.outputs_dir(chapter).iterdir() if p.is_file())
+
+    def _repr_html_(self) -> str:
+        links = " · ".join(
+            f'<a href="outputs/{html.escape(self.chapter)}/{html.escape(name)}" download>'
+            f"{html.escape(name)}</a>"
+            for name in self.files
+        )
+        return f"<p><strong>Download this chapter's tables and figures:</strong> {links}</p>"
+
+    def __repr__(self) -> str:
+        return "\n".join(f"outputs/{self.chapter}/{name}" for name in self.files)
+
+
+def downloads(chapter: str) -> Downloads:
+    return Downloads(chapter)

@@ -1,0 +1,50 @@
+"""Where the project keeps things: found from the working directory or set by environment variables.
+
+`LRGAP_ROOT` overrides the project root, `LRGAP_CACHE` the writable results cache and `LRGAP_DATA`
+the dataset root. Without them the root is the nearest parent folder holding `_config.yml` and
+`pyproject.toml` (the repository), so notebooks run from `notebooks/` or `book/` agree.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def project_root() -> Path:
+    if env := os.environ.get("LRGAP_ROOT"):
+        return Path(env).resolve()
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / "_config.yml").is_file() and (folder / "pyproject.toml").is_file():
+            return folder
+    return here
+
+
+def book_dir() -> Path:
+    return project_root() / "book"
+
+
+def outputs_dir(chapter: str) -> Path:
+    """Folder for a chapter's downloadable tables and figures; the book serves it at outputs/."""
+    folder = book_dir() / "_extra" / "outputs" / chapter
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def cache_dir() -> Path:
+    """The writable results cache (git-ignored)."""
+    if env := os.environ.get("LRGAP_CACHE"):
+        return Path(env).resolve()
+    return project_root() / "results" / "local"
+
+
+def committed_cache_dir() -> Path:
+    """Read-only cache of paper-scale results committed to the repository."""
+    return project_root() / "results" / "committed"
+
+
+def data_root() -> Path:
+    if env := os.environ.get("LRGAP_DATA"):
+        return Path(env).resolve()
+    return Path.home() / ".cache" / "lrgap" / "data"
