@@ -24,14 +24,21 @@
 # datasets with confidence intervals, and let you move the learning rates yourself.
 
 # %% tags=["parameters"]
-profile = "smoke"  # smoke | cpu | full
-lr_large = None  # initial LR of "large then small" (None: the profile's default, 1.4)
+profile = "smoke"  # smoke | cpu | full; every None below takes this profile's default
+lr_large = None  # initial LR of "large then small" (default 1.4)
 lr_small = None  # LR after the anneal and of "small throughout" (default 0.05)
 anneal_step = None  # GD steps at lr_large before the anneal (default 4)
-epsilon = None  # stop at the first step with train loss <= epsilon (default 0.01)
+epsilon = None  # stop at the first step whose train loss is at most epsilon (default 0.01)
 n_samples = None  # samples in the two-point demo (default 3)
 seed = None  # seed of the demo's samples (default 2: two samples at e1, one at e2)
-gauss_repeats = None  # datasets in the Gaussian experiment (smoke 200, cpu 1000, full 10000)
+gauss_n = None  # examples per Gaussian dataset (seed report: 10)
+gauss_repeats = None  # Gaussian datasets (smoke 200, cpu 1000, full 10000; seed report: 10)
+gauss_lr_large = None  # initial LR in the Gaussian experiment (seed report: 0.1)
+gauss_lr_small = None  # LR after the anneal (seed report: 0.01)
+gauss_anneal_step = None  # steps at gauss_lr_large before the anneal (default 10)
+gauss_epsilon = None  # early-stopping train loss (seed report: 0.1)
+lr_large_sweep = None  # further initial LRs on the same datasets (default [0.1, 0.2, 0.4, 0.6])
+slider_points = None  # values per slider in the book's precomputed explorer (smoke 2, cpu 3)
 
 # %%
 import lrgap_nb as lg
@@ -45,7 +52,14 @@ cfg = lg.chapter_config(
     epsilon=epsilon,
     n_samples=n_samples,
     seed=seed,
+    gauss_n=gauss_n,
     gauss_repeats=gauss_repeats,
+    gauss_lr_large=gauss_lr_large,
+    gauss_lr_small=gauss_lr_small,
+    gauss_anneal_step=gauss_anneal_step,
+    gauss_epsilon=gauss_epsilon,
+    lr_large_sweep=lr_large_sweep,
+    slider_points=slider_points,
 )
 cfg
 

@@ -308,7 +308,11 @@ def sweep_table(results_by_run: dict[GaussianRun, object]) -> pd.DataFrame:
 
 
 def path_summary(
-    paths: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray, beta_star: np.ndarray, epsilon: float
+    paths: dict[str, np.ndarray],
+    X: np.ndarray,
+    y: np.ndarray,
+    beta_star: np.ndarray,
+    epsilon: float,
 ) -> pd.DataFrame:
     """Where each schedule stopped: steps, train loss and test loss in units of epsilon."""
     rows = []
@@ -340,7 +344,9 @@ def verdict(analytic: pd.DataFrame, demo: pd.DataFrame, table: pd.DataFrame) -> 
         f"small throughout at {demo_test['small throughout']:.2f} epsilon "
         f"({'large LR generalises better' if demo_ok else 'large LR does not win here'}).",
         f"- Gaussian experiment ({table.attrs['datasets']} datasets): "
-        + "; ".join(f"{q}: {v}" for q, v in zip(table["quantity"][1:], table["verdict"][1:], strict=True))
+        + "; ".join(
+            f"{q}: {v}" for q, v in zip(table["quantity"][1:], table["verdict"][1:], strict=True)
+        )
         + ".",
     ]
     return "\n".join(lines)

@@ -19,14 +19,11 @@ def save_table(table: pd.DataFrame, chapter: str, name: str) -> Path:
     return path
 
 
-def save_figure(fig, chapter: str, name: str) -> list[Path]:
+def save_figure(fig, chapter: str, name: str) -> None:
+    """Write PNG and SVG; returns nothing so a notebook cell ending with it shows only the figure."""
     folder = paths.outputs_dir(chapter)
-    written = []
     for suffix in ("png", "svg"):
-        path = folder / f"{name}.{suffix}"
-        fig.savefig(path, dpi=150, bbox_inches="tight")
-        written.append(path)
-    return written
+        fig.savefig(folder / f"{name}.{suffix}", dpi=150, bbox_inches="tight")
 
 
 class Downloads:

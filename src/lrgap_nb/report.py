@@ -23,9 +23,7 @@ def provenance_table(results: Iterable) -> pd.DataFrame:
     ]
     table = pd.DataFrame(rows)
     keys = [c for c in table.columns if c not in ("wall time (s)", "date")]
-    grouped = table.groupby(keys, as_index=False).agg(
-        {"wall time (s)": "sum", "date": "max"}
-    )
+    grouped = table.groupby(keys, as_index=False).agg({"wall time (s)": "sum", "date": "max"})
     grouped.insert(0, "runs", table.groupby(keys).size().to_numpy())
     return grouped
 

@@ -1,0 +1,187 @@
+"""`lrgap`: run chapters through papermill with a profile and overrides, then build the book."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from . import paths
+from .chapters import CHAPTERS, chapter_config, get_chapter
+from .params import PROFILES, ParameterError, parse_override
+
+
+def _source(stem: str) -> Path:
+    path = paths.project_root() / "notebooks" / f"{stem}.py"
+    if not path.is_file():
+        raise ParameterError(f"chapter source {path} is missing; run lrgap from the repository")
+    return path
+
+
+def notebook_parameters(notebook) -> list[str]:
+    """Names defined in the notebook's `parameters` cell, in order."""
+    import papermill
+
+    return list(papermill.inspect_notebook(notebook))
+
+
+def _read_source(stem: str):
+    import jupytext
+
+    notebook = jupytext.read(_source(stem))
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+    }
+    return notebook
+
+
+def pair_chapter(name: str) -> Path:
+    """Rewrite notebooks/<stem>.ipynb from the .py source, with the smoke outputs nbval compares.
+
+    Only cells marked `# NBVAL_CHECK_OUTPUT` keep outputs, so the pair stays small and in sync.
+    """
+    import tempfile
+
+    import nbformat
+    import papermill
+
+    chapter = get_chapter(name)
+    with tempfile.TemporaryDirectory() as tmp:
+        executed = papermill.execute_notebook(
+            _read_source(chapter.notebook),
+            str(Path(tmp) / "executed.ipynb"),
+            kernel_name="python3",
+            cwd=str(paths.project_root() / "notebooks"),
+            progress_bar=False,
+        )
+    notebook = _read_source(chapter.notebook)
+    ran = [c for c in executed.cells if "injected-parameters" not in c.metadata.get("tags", [])]
+    for cell, result in zip(notebook.cells, ran, strict=True):
+        if cell.cell_type == "code" and "# NBVAL_CHECK_OUTPUT" in cell.source:
+            cell.outputs = result.outputs
+            cell.execution_count = result.execution_count
+    target = paths.project_root() / "notebooks" / f"{chapter.notebook}.ipynb"
+    nbformat.write(notebook, target)
+    return target
+
+
+def run_chapter(name: str, profile: str, overrides: dict[str, Any]) -> Path:
+    """Execute notebooks/<stem>.py (the jupytext source) with papermill into book/<stem>.ipynb."""
+    import papermill
+
+    chapter = get_chapter(name)
+    chapter_config(name, profile, **overrides)  # validate before starting a kernel
+    notebook = _read_source(chapter.notebook)
+    exposed = notebook_parameters(notebook)
+    hidden = sorted(set(overrides) - set(exposed))
+    if hidden:
+        raise ParameterError(
+            f"{chapter.notebook}'s parameters cell does not expose {', '.join(hidden)}"
+        )
+    output = paths.book_dir() / f"{chapter.notebook}.ipynb"
+    start = time.perf_counter()
+    papermill.execute_notebook(
+        notebook,
+        str(output),
+        parameters={"profile": profile, **overrides},
+        kernel_name="python3",
+        cwd=str(paths.book_dir()),
+        progress_bar=sys.stderr.isatty(),
+    )
+    print(
+        f"{name}: {chapter.notebook}.ipynb at profile {profile} in {time.perf_counter() - start:.1f} s"
+    )
+    return output
+
+
+def build_html(strict: bool = True) -> Path:
+    root = paths.project_root()
+    command = [
+        str(Path(sys.executable).with_name("jupyter-book")),
+        "build",
+        str(root / "book"),
+        "--config",
+        str(root / "_config.yml"),
+        "--toc",
+        str(root / "_toc.yml"),
+        "--path-output",
+        str(root / "book"),
+    ]
+    if strict:
+        command += ["--warningiserror", "--keep-going"]
+    subprocess.run(command, check=True)
+    return root / "book" / "_build" / "html"
+
+
+def cmd_list(_: argparse.Namespace) -> None:
+    for chapter in CHAPTERS.values():
+        print(f"{chapter.name}  (notebooks/{chapter.notebook}.py)  {chapter.title}")
+        defaults = chapter.defaults()
+        for field in chapter.params_class().__dataclass_fields__:
+            if field == "profile":
+                continue
+            values = " | ".join(f"{p}: {defaults[p].get(field)!r}" for p in PROFILES)
+            print(f"    {field:<22} {values}")
+
+
+def cmd_run(args: argparse.Namespace) -> None:
+    overrides = dict(parse_override(text) for text in args.param)
+    run_chapter(args.name, args.profile, overrides)
+
+
+def cmd_pair(args: argparse.Namespace) -> None:
+    for name in args.names or list(CHAPTERS):
+        print(f"{name}: wrote {pair_chapter(name)}")
+
+
+def cmd_build(args: argparse.Namespace) -> None:
+    start = time.perf_counter()
+    if not args.skip_run:
+        for chapter in CHAPTERS.values():
+            chapter_config(chapter.name, args.profile)  # every chapter validates before any runs
+        for name in CHAPTERS:
+            run_chapter(name, args.profile, {})
+    ran = time.perf_counter() - start
+    html = build_html(strict=not args.no_strict)
+    total = time.perf_counter() - start
+    print(f"chapters {ran:.1f} s, HTML {total - ran:.1f} s, total {total:.1f} s")
+    print(f"book: {html / 'index.html'}")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="lrgap", description=__doc__)
+    sub = top.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="chapters and their parameters").set_defaults(func=cmd_list)
+    run = sub.add_parser("run", help="execute one chapter with papermill into book/")
+    run.add_argument("name", help="chapter name (see lrgap list)")
+    run.add_argument("--profile", default="smoke", choices=PROFILES)
+    run.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE")
+    run.set_defaults(func=cmd_run)
+    pair = sub.add_parser("pair", help="rewrite notebooks/*.ipynb from their .py sources")
+    pair.add_argument("names", nargs="*", help="chapters (default: all)")
+    pair.set_defaults(func=cmd_pair)
+    build = sub.add_parser("build", help="run every chapter, then build the HTML book")
+    build.add_argument("--profile", default="smoke", choices=PROFILES)
+    build.add_argument("--skip-run", action="store_true", help="render the executed notebooks only")
+    build.add_argument("--no-strict", action="store_true", help="do not fail on Sphinx warnings")
+    build.set_defaults(func=cmd_build)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        args.func(args)
+    except ParameterError as err:
+        print(f"lrgap: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

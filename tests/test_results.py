@@ -1,0 +1,87 @@
+import dataclasses
+import json
+
+import pytest
+
+from lrgap_nb import results
+
+
+@dataclasses.dataclass(frozen=True)
+class Toy:
+    lr: float
+    seed: int
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("LRGAP_ROOT", str(tmp_path))
+    monkeypatch.setenv("LRGAP_CACHE", str(tmp_path / "cache"))
+    return tmp_path
+
+
+def counting(value):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"value": value}
+
+    return compute, calls
+
+
+def test_key_depends_on_every_field_and_kind():
+    base = results.config_key("toy", Toy(0.1, 0))
+    assert base == results.config_key("toy", Toy(0.1, 0))
+    assert base != results.config_key("toy", Toy(0.1, 1))
+    assert base != results.config_key("toy", Toy(0.2, 0))
+    assert base != results.config_key("other", Toy(0.1, 0))
+
+
+def test_second_call_is_a_hit_with_provenance():
+    compute, calls = counting(3)
+    first = results.cached("toy", Toy(0.1, 0), compute)
+    second = results.cached("toy", Toy(0.1, 0), compute)
+    assert len(calls) == 1
+    assert second.payload == {"value": 3} == first.payload
+    for field in ("package_version", "torch_version", "device", "wall_time_s", "date"):
+        assert field in second.provenance
+    assert second.config == {"lr": 0.1, "seed": 0}
+
+
+def test_corrupt_entry_is_moved_aside_and_recomputed(isolated_cache):
+    compute, calls = counting(3)
+    entry = results.cached("toy", Toy(0.1, 0), compute)
+    data = json.loads(entry.path.read_text())
+    data["payload"]["value"] = 4  # tampered: checksum no longer matches
+    entry.path.write_text(json.dumps(data))
+    with pytest.warns(UserWarning, match="checksum mismatch"):
+        again = results.cached("toy", Toy(0.1, 0), compute)
+    assert again.payload == {"value": 3}
+    assert len(calls) == 2
+    kept = list(entry.path.parent.glob("*.corrupt-*"))
+    assert len(kept) == 1 and json.loads(kept[0].read_text())["payload"]["value"] == 4
+
+
+def test_truncated_entry_is_detected(isolated_cache):
+    compute, calls = counting(1)
+    entry = results.cached("toy", Toy(0.3, 0), compute)
+    entry.path.write_text(entry.path.read_text()[:20])
+    with pytest.warns(UserWarning, match="results cache"):
+        results.cached("toy", Toy(0.3, 0), compute)
+    assert len(calls) == 2
+
+
+def test_committed_results_are_used_without_recomputing(isolated_cache):
+    compute, calls = counting(7)
+    key = results.config_key("toy", Toy(0.5, 0))
+    prov = results.provenance(12.0, device="NVIDIA H200")
+    committed = isolated_cache / "results" / "committed"
+    results.write_entry(committed, "toy", key, {"lr": 0.5, "seed": 0}, {"value": 7}, prov)
+    hit = results.cached("toy", Toy(0.5, 0), compute)
+    assert calls == [] and hit.provenance["device"] == "NVIDIA H200"
+
+
+def test_no_temporary_files_are_left_behind(isolated_cache):
+    compute, _ = counting(1)
+    entry = results.cached("toy", Toy(0.7, 0), compute)
+    assert [p.name for p in entry.path.parent.iterdir()] == [entry.path.name]
