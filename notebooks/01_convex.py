@@ -125,9 +125,9 @@ demo.round(4)
 # difference is a bootstrap interval; the win rate's is a Clopper–Pearson interval.
 
 # %%
-runs = lg.convex.gaussian_runs(cfg)
-results = {run: lg.convex.run_gaussian(run) for run in runs}
-seed_setting = results[runs[0]]
+runs = lg.convex.chapter_runs(cfg)  # the seed's setting first, then larger initial LRs
+results = {run.config: run.execute() for run in runs}  # from the results cache when present
+seed_setting = results[runs[0].config]
 table = lg.convex.gaussian_table(seed_setting)
 lg.save_table(table, "convex", "gaussian_vs_seed")
 print(f"profile {cfg.profile}: {table.attrs['datasets']} datasets (seed report: 10)")

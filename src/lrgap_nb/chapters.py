@@ -18,10 +18,18 @@ class Chapter:
     notebook: str  # stem of notebooks/<stem>.py
     title: str
     params_ref: str  # "module:Class"; the module also defines DEFAULTS[profile]
+    runs_ref: str | None = None  # "module:function", cfg -> list[Run] that a sweep can execute
 
     def params_class(self) -> type:
         module_name, class_name = self.params_ref.split(":")
         return getattr(importlib.import_module(f"lrgap_nb.{module_name}"), class_name)
+
+    def runs(self, cfg) -> list:
+        """The runs the chapter declares for `cfg` (empty if it trains nothing worth spreading)."""
+        if self.runs_ref is None:
+            return []
+        module_name, function_name = self.runs_ref.split(":")
+        return getattr(importlib.import_module(f"lrgap_nb.{module_name}"), function_name)(cfg)
 
     def defaults(self) -> dict[str, dict[str, Any]]:
         module_name = self.params_ref.split(":")[0]
@@ -31,7 +39,13 @@ class Chapter:
 CHAPTERS: dict[str, Chapter] = {
     c.name: c
     for c in [
-        Chapter("convex", "01_convex", "Large LR in a convex problem", "convex:ConvexParams"),
+        Chapter(
+            "convex",
+            "01_convex",
+            "Large LR in a convex problem",
+            "convex:ConvexParams",
+            "convex:chapter_runs",
+        ),
     ]
 }
 

@@ -139,6 +139,21 @@ def cmd_pair(args: argparse.Namespace) -> None:
         print(f"{name}: wrote {pair_chapter(name)}")
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from . import sweep
+
+    overrides = dict(parse_override(text) for text in args.param)
+    chapter = get_chapter(args.name)
+    runs = chapter.runs(chapter_config(args.name, args.profile, **overrides))
+    executor = sweep.make_executor(args.executor, args.workers, args.address)
+    try:
+        report = sweep.execute(runs, executor)
+    finally:
+        sweep.close_executor(executor)
+    print(report.summary())
+    return 1 if report.counts()["failed"] else 0
+
+
 def cmd_build(args: argparse.Namespace) -> None:
     start = time.perf_counter()
     if not args.skip_run:
@@ -165,6 +180,16 @@ def parser() -> argparse.ArgumentParser:
     pair = sub.add_parser("pair", help="rewrite notebooks/*.ipynb from their .py sources")
     pair.add_argument("names", nargs="*", help="chapters (default: all)")
     pair.set_defaults(func=cmd_pair)
+    sweep = sub.add_parser("sweep", help="compute a chapter's runs into the cache, in parallel")
+    sweep.add_argument("name", help="chapter name (see lrgap list)")
+    sweep.add_argument("--profile", default="smoke", choices=PROFILES)
+    sweep.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE")
+    sweep.add_argument(
+        "--executor", default="local", choices=("inprocess", "local", "dask", "slurm")
+    )
+    sweep.add_argument("--workers", type=int, default=None, help="local or dask workers")
+    sweep.add_argument("--address", default=None, help="dask scheduler address")
+    sweep.set_defaults(func=cmd_sweep)
     build = sub.add_parser("build", help="run every chapter, then build the HTML book")
     build.add_argument("--profile", default="smoke", choices=PROFILES)
     build.add_argument("--skip-run", action="store_true", help="render the executed notebooks only")
@@ -176,11 +201,10 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        args.func(args)
+        return args.func(args) or 0
     except ParameterError as err:
         print(f"lrgap: {err}", file=sys.stderr)
         return 2
-    return 0
 
 
 if __name__ == "__main__":

@@ -254,14 +254,19 @@ def gaussian_runs(cfg: ConvexParams) -> list[GaussianRun]:
     ]
 
 
-def run_gaussian(run: GaussianRun):
-    """Per-dataset RMSEs of one GaussianRun, from the cache or computed (well under a second)."""
-    from . import results
+def gaussian_payload(run: GaussianRun) -> dict:
+    """Runner of one GaussianRun (well under a second): per-dataset RMSEs of both schedules."""
+    return {"rmse": gaussian_experiment(**dataclasses.asdict(run)).to_dict("list")}
 
-    def compute() -> dict:
-        return {"rmse": gaussian_experiment(**dataclasses.asdict(run)).to_dict("list")}
 
-    return results.cached("convex_gaussian", run, compute)
+def chapter_runs(cfg: ConvexParams) -> list:
+    """Every cached run this chapter needs, as picklable units of work (see lrgap_nb.sweep)."""
+    from .runs import Run
+
+    return [
+        Run("convex_gaussian", "lrgap_nb.convex:gaussian_payload", run)
+        for run in gaussian_runs(cfg)
+    ]
 
 
 def rmse_frame(result) -> pd.DataFrame:

@@ -3,6 +3,11 @@
 Files are written atomically (temporary file, then rename). Each carries a checksum over its config
 and payload; an unreadable or mismatching file is moved aside (never deleted) and recomputed.
 Lookups also read `results/committed/`, where paper-scale GPU results live in the repository.
+
+Several workers may race on one config (a sweep on a process pool, dask or SLURM): a worker
+claims the key by creating `<key>.claim` exclusively and refreshes it while it computes; others
+wait for the entry instead of computing it again. A claim whose owner died goes stale after
+`CLAIM_TTL_S` without a refresh and is taken over. The first finished entry is never overwritten.
 """
 
 from __future__ import annotations
@@ -12,8 +17,10 @@ import datetime as dt
 import hashlib
 import json
 import os
+import socket
 import subprocess
 import tempfile
+import threading
 import time
 import warnings
 from collections.abc import Callable
@@ -21,6 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__, paths
+
+CLAIM_TTL_S = 120.0  # a claim not refreshed for this long belongs to a dead worker
+WAIT_POLL_S = 0.2
 
 
 class CorruptEntry(RuntimeError):
@@ -35,6 +45,7 @@ class Result:
     payload: dict[str, Any]
     provenance: dict[str, Any]
     path: Path
+    computed: bool = False  # True when this call computed it, False when it came from the cache
 
 
 def _canonical(obj: Any) -> str:
@@ -107,6 +118,7 @@ def read_entry(path: Path, kind: str, key: str) -> Result:
 def write_entry(
     folder: Path, kind: str, key: str, config: dict, payload: dict, prov: dict
 ) -> Result:
+    """Write atomically; if an entry already exists (a concurrent duplicate), keep and return it."""
     path = entry_path(folder, kind, key)
     path.parent.mkdir(parents=True, exist_ok=True)
     record = {
@@ -122,8 +134,13 @@ def write_entry(
         json.dump(record, handle, indent=1, sort_keys=True)
         handle.flush()
         os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    return Result(key, kind, record["config"], record["payload"], prov, path)
+    try:
+        os.link(tmp, path)  # fails if present: a finished entry is never overwritten
+    except FileExistsError:
+        return read_entry(path, kind, key)
+    finally:
+        os.unlink(tmp)
+    return Result(key, kind, record["config"], record["payload"], prov, path, computed=True)
 
 
 def quarantine(path: Path, reason: str) -> None:
@@ -151,12 +168,68 @@ def lookup(kind: str, config: Any) -> Result | None:
     return None
 
 
+class Claim:
+    """Exclusive right to compute one cache key, kept alive by a heartbeat thread."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._stop = threading.Event()
+        self._beat = threading.Thread(target=self._heartbeat, daemon=True)
+
+    @classmethod
+    def try_acquire(cls, path: Path) -> Claim | None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists() and time.time() - path.stat().st_mtime > CLAIM_TTL_S:
+            stale = path.with_name(f"{path.name}.stale-{os.getpid()}-{time.time_ns()}")
+            try:
+                os.replace(path, stale)  # only one taker succeeds in moving this file
+                os.unlink(stale)
+            except FileNotFoundError:
+                pass
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            return None
+        with os.fdopen(fd, "w") as handle:
+            json.dump(
+                {"host": socket.gethostname(), "pid": os.getpid(), "time": time.time()}, handle
+            )
+        claim = cls(path)
+        claim._beat.start()
+        return claim
+
+    def _heartbeat(self) -> None:
+        while not self._stop.wait(CLAIM_TTL_S / 4):
+            try:
+                os.utime(self.path)
+            except FileNotFoundError:
+                return
+
+    def release(self) -> None:
+        self._stop.set()
+        self.path.unlink(missing_ok=True)
+
+
 def cached(kind: str, config: Any, compute: Callable[[], dict[str, Any]]) -> Result:
-    """Return the cached result for `config`, computing and storing it on a miss."""
-    if (hit := lookup(kind, config)) is not None:
-        return hit
-    start = time.perf_counter()
-    payload = compute()
-    prov = provenance(time.perf_counter() - start)
+    """Return the cached result for `config`, computing and storing it on a miss.
+
+    Safe to call from racing workers: exactly one computes, the others wait for its entry.
+    """
     key = config_key(kind, config)
-    return write_entry(paths.cache_dir(), kind, key, config_dict(config), payload, prov)
+    claim_path = entry_path(paths.cache_dir(), kind, key).with_suffix(".claim")
+    while True:
+        if (hit := lookup(kind, config)) is not None:
+            return hit
+        claim = Claim.try_acquire(claim_path)
+        if claim is not None:
+            break
+        time.sleep(WAIT_POLL_S)
+    try:
+        if (hit := lookup(kind, config)) is not None:  # finished while we were claiming
+            return hit
+        start = time.perf_counter()
+        payload = compute()
+        prov = provenance(time.perf_counter() - start)
+        return write_entry(paths.cache_dir(), kind, key, config_dict(config), payload, prov)
+    finally:
+        claim.release()

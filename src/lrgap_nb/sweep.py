@@ -1,0 +1,133 @@
+"""Execute many runs through any `concurrent.futures.Executor`-like object.
+
+In-process by default; a local process pool, a `dask.distributed.Client` (which is an executor)
+or a `submitit` SLURM executor spread the same runs over more workers. Cached runs are skipped
+before submission, and racing duplicates are resolved by the cache's claims.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from typing import Any
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from .runs import Run, execute_run
+
+EXECUTORS = ("inprocess", "local", "dask", "slurm")
+
+
+@dataclasses.dataclass
+class SweepReport:
+    rows: list[dict[str, Any]]
+    wall_time_s: float
+
+    def table(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows, columns=["kind", "key", "status", "seconds", "error"])
+
+    def counts(self) -> dict[str, int]:
+        table = self.table()
+        return {s: int((table["status"] == s).sum()) for s in ("cached", "ran", "failed")}
+
+    def summary(self) -> str:
+        counts = self.counts()
+        lines = [
+            f"{len(self.rows)} runs in {self.wall_time_s:.1f} s: "
+            f"{counts['ran']} ran, {counts['cached']} cached, {counts['failed']} failed"
+        ]
+        lines += [f"  failed {r['kind']}/{r['key']}: {r['error']}" for r in self.rows if r["error"]]
+        return "\n".join(lines)
+
+
+def make_executor(
+    name: str, workers: int | None = None, address: str | None = None, **options: Any
+) -> Executor | Any | None:
+    """Build the named executor; None means in-process."""
+    if name == "inprocess":
+        return None
+    if name == "local":
+        return ProcessPoolExecutor(max_workers=workers or os.cpu_count())
+    if name == "dask":
+        from distributed import Client, LocalCluster
+
+        if address:
+            return Client(address)
+        cluster = LocalCluster(
+            n_workers=workers or os.cpu_count(), threads_per_worker=1, host="127.0.0.1"
+        )
+        return Client(cluster)
+    if name == "slurm":
+        import submitit
+
+        folder = options.pop("folder", "results/slurm")
+        executor = submitit.AutoExecutor(folder=folder, cluster="slurm")
+        executor.update_parameters(**options)
+        return executor
+    raise ValueError(f"unknown executor {name!r}; choose from {', '.join(EXECUTORS)}")
+
+
+def close_executor(executor: Any | None) -> None:
+    """Shut a local pool down, disconnect from dask (leaving a remote scheduler running)."""
+    if executor is None:
+        return
+    if isinstance(executor, Executor):
+        executor.shutdown()
+    elif hasattr(executor, "close"):
+        cluster = getattr(executor, "cluster", None)
+        executor.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def execute(runs: Sequence[Run], executor: Any | None = None, poll_s: float = 0.1) -> SweepReport:
+    """Run every run not yet cached, with one aggregated progress bar and a summary."""
+    start = time.perf_counter()
+    unique = list(dict.fromkeys(runs))
+    rows: list[dict[str, Any]] = []
+    pending = []
+    for run in unique:
+        if run.lookup() is not None:
+            rows.append({"kind": run.kind, "key": run.key, "status": "cached", "seconds": 0.0})
+        else:
+            pending.append(run)
+    with tqdm(total=len(unique), initial=len(rows), desc="sweep", unit="run") as bar:
+        if executor is None:
+            for run in pending:
+                rows.append(_outcome(run, lambda run=run: execute_run(run)))
+                bar.update()
+        else:
+            futures = {executor.submit(execute_run, run): run for run in pending}
+            while futures:
+                done = [f for f in futures if f.done()]
+                for future in done:
+                    rows.append(_outcome(futures.pop(future), future.result))
+                    bar.update()
+                if futures:
+                    time.sleep(poll_s)
+    for row in rows:
+        row.setdefault("error", "")
+    return SweepReport(rows, time.perf_counter() - start)
+
+
+def _outcome(run: Run, get_result) -> dict[str, Any]:
+    try:
+        result = get_result()
+    except Exception as err:  # a failed run is reported, never fatal for the sweep
+        return {
+            "kind": run.kind,
+            "key": run.key,
+            "status": "failed",
+            "seconds": 0.0,
+            "error": f"{type(err).__name__}: {err}",
+        }
+    return {
+        "kind": run.kind,
+        "key": run.key,
+        "status": "ran" if result.computed else "cached",
+        "seconds": result.provenance["wall_time_s"],
+    }
