@@ -154,12 +154,13 @@ sweep.round(4)
 
 # %%
 lg.show_markdown(lg.convex.verdict(analytic, demo, table))
+lg.report.save_claims("convex", lg.convex.claims(analytic, demo, table, cfg.profile));
 
 # %% [markdown]
 # ## Provenance and downloads
 
 # %%
-lg.report.provenance_table(results.values())
+lg.report.provenance_table(results.values(), profile=cfg.profile)
 
 # %%
 lg.downloads("convex")

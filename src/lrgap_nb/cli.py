@@ -100,6 +100,9 @@ def run_chapter(name: str, profile: str, overrides: dict[str, Any]) -> Path:
 
 
 def build_html(strict: bool = True) -> Path:
+    from .report import write_summary
+
+    write_summary()  # the landing page's table, from whatever chapters have run
     root = paths.project_root()
     command = [
         str(Path(sys.executable).with_name("jupyter-book")),

@@ -1,4 +1,4 @@
-"""What every chapter prints around its numbers: provenance of the runs behind them."""
+"""What every chapter prints around its numbers: its claims with verdicts, and provenance."""
 
 from __future__ import annotations
 
@@ -7,11 +7,52 @@ from collections.abc import Iterable
 import pandas as pd
 
 
-def provenance_table(results: Iterable) -> pd.DataFrame:
-    """One row per distinct (device, versions) that produced the chapter's cached results."""
+CLAIM_COLUMNS = ["chapter", "claim", "paper", "ours", "scale", "verdict"]
+
+
+def save_claims(chapter: str, rows: list[dict]) -> pd.DataFrame:
+    """Record the chapter's claims (paper's number, ours, scale, verdict) for the landing page."""
+    from .export import save_table
+
+    table = pd.DataFrame([{"chapter": chapter, **row} for row in rows], columns=CLAIM_COLUMNS)
+    save_table(table, chapter, "claims")
+    return table
+
+
+def summary_table() -> pd.DataFrame:
+    """Every chapter's claims.csv, concatenated in chapter order (the book's landing table)."""
+    from . import paths
+    from .chapters import CHAPTERS
+
+    root = paths.book_dir() / "_extra" / "outputs"
+    tables = [
+        pd.read_csv(root / name / "claims.csv")
+        for name in CHAPTERS
+        if (root / name / "claims.csv").is_file()
+    ]
+    return pd.concat(tables) if tables else pd.DataFrame(columns=CLAIM_COLUMNS)
+
+
+def write_summary() -> None:
+    """Write the landing page's table to book/_extra/outputs/summary/claims.csv."""
+    from .export import save_table
+
+    table = summary_table().merge(chapter_titles(), on="chapter", how="left")
+    table["chapter"] = table.pop("title")
+    save_table(table[CLAIM_COLUMNS], "summary", "claims")
+
+
+def chapter_titles() -> pd.DataFrame:
+    from .chapters import CHAPTERS
+
+    return pd.DataFrame({"chapter": list(CHAPTERS), "title": [c.title for c in CHAPTERS.values()]})
+
+
+def provenance_table(results: Iterable, profile: str | None = None) -> pd.DataFrame:
+    """One row per distinct (profile, device, versions) behind the chapter's cached results."""
     rows = [
         {
-            "profile": r.config.get("profile", "-"),
+            "profile": r.config.get("profile", profile or "-"),
             "device": r.provenance["device"],
             "package": r.provenance["package_version"],
             "git commit": r.provenance.get("git_commit") or "-",
