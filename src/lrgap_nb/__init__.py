@@ -2,7 +2,15 @@
 
 __version__ = "0.1.0"
 
-from . import convex, export, plotting, report  # noqa: E402
+from . import (  # noqa: E402
+    convex,
+    export,
+    learning_order,
+    plotting,
+    plotting_learning_order,
+    report,
+    synthetic,
+)
 from .chapters import chapter_config  # noqa: E402
 from .export import downloads, save_figure, save_table  # noqa: E402
 from .params import PROFILES, ParameterError  # noqa: E402
@@ -15,9 +23,12 @@ __all__ = [
     "convex",
     "downloads",
     "export",
+    "learning_order",
     "plotting",
+    "plotting_learning_order",
     "report",
     "save_figure",
     "save_table",
     "show_markdown",
+    "synthetic",
 ]

@@ -46,6 +46,12 @@ CHAPTERS: dict[str, Chapter] = {
             "convex:ConvexParams",
             "convex:chapter_runs",
         ),
+        Chapter(
+            "learning_order",
+            "02_learning_order",
+            "Learning order on Li, Wei & Ma's distribution",
+            "learning_order:LearningOrderParams",
+        ),
     ]
 }
 
