@@ -158,9 +158,31 @@ def test_missing_data_names_folder_and_files(
     tmp_path: Path, name: str, folder: str, expected: str
 ) -> None:
     with pytest.raises(data.DataNotFoundError) as err:
-        data.load(name, root=tmp_path)
+        data.load(name, root=tmp_path, download=False)
     assert isinstance(err.value, FileNotFoundError)
     assert str(tmp_path / folder) in str(err.value) and expected in str(err.value)
+
+
+def test_failed_download_names_folder_files_and_reason(tmp_path: Path, monkeypatch) -> None:
+    from urllib.error import URLError
+
+    from torchvision import datasets
+
+    def offline(self):
+        raise URLError("no route to host")
+
+    monkeypatch.setattr(datasets.MNIST, "download", offline)
+    with pytest.raises(data.DataNotFoundError) as err:
+        data.load("mnist", root=tmp_path, download=True)
+    message = str(err.value)
+    assert str(tmp_path / "MNIST" / "raw") in message and "train-images-idx3-ubyte" in message
+    assert "no route to host" in message
+
+
+def test_download_default_follows_lrgap_download(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("LRGAP_DOWNLOAD", "0")
+    with pytest.raises(data.DataNotFoundError, match="dataset files missing"):
+        data.load("mnist", root=tmp_path)
 
 
 def test_unknown_dataset_and_normalise() -> None:

@@ -232,6 +232,8 @@ def load_cifar10_subset(root: Path, download: bool, normalise: str) -> Splits:
     data README. It cannot be downloaded; `download` is accepted for a uniform signature.
     """
     folder = root / "cifar-10-subset"
+    if download and not (folder / "cifar10_subset.npz").is_file():
+        build_cifar10_subset(root)
     _require(
         folder,
         ("cifar10_subset.npz",),
@@ -246,6 +248,33 @@ def load_cifar10_subset(root: Path, download: bool, normalise: str) -> Splits:
             )
             for split in ("train", "test")
         }
+
+
+SUBSET_PER_BATCH = 1017  # images kept from each official CIFAR-10 batch
+
+
+def build_cifar10_subset(root: Path) -> Path:
+    """Make the subset from the official CIFAR-10 download: the first 1,017 images of each batch.
+
+    Same bytes and order as the project's shared copy, so results match it exactly.
+    """
+    from torchvision import datasets
+
+    k = SUBSET_PER_BATCH
+    train = datasets.CIFAR10(str(root), train=True, download=True)
+    test = datasets.CIFAR10(str(root), train=False, download=True)
+    rows = np.concatenate([np.arange(b * 10000, b * 10000 + k) for b in range(5)])
+    folder = root / "cifar-10-subset"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / "cifar10_subset.npz"
+    np.savez(
+        target,
+        train_x=train.data[rows],
+        train_y=np.asarray(train.targets, dtype=np.uint8)[rows],
+        test_x=test.data[:k],
+        test_y=np.asarray(test.targets, dtype=np.uint8)[:k],
+    )
+    return target
 
 
 TIMIT_FEATURES, TIMIT_CLASSES = 360, 1973  # Keskar et al. 2017, network F2
@@ -322,15 +351,33 @@ def dataset_spec(name: str) -> DatasetSpec:
 def load(
     name: str,
     root: str | Path | None = None,
-    download: bool = False,
+    download: bool | None = None,
     normalise: str = "standard",
     device: torch.device | None = None,
 ) -> Splits:
-    """Load a named dataset's splits onto `device` (CPU when None); root defaults to LRGAP_DATA."""
+    """Load a named dataset's splits onto `device` (CPU when None); root defaults to LRGAP_DATA.
+
+    download=None downloads missing files unless LRGAP_DOWNLOAD=0; a failed download raises
+    DataNotFoundError naming the folder.
+    """
     if normalise not in NORMALISE:
         raise ValueError(f"normalise must be one of {NORMALISE}, got {normalise!r}")
     spec = dataset_spec(name)
-    splits = spec.loader(Path(root) if root is not None else paths.data_root(), download, normalise)
+    folder = Path(root) if root is not None else paths.data_root()
+    download = paths.download_allowed() if download is None else download
+    try:
+        splits = spec.loader(folder, download, normalise)
+    except DataNotFoundError:
+        raise
+    except (OSError, RuntimeError) as err:
+        if not download:
+            raise
+        reason = f"Downloading failed ({type(err).__name__}: {str(err)[:200]})."
+        try:
+            spec.loader(folder, False, normalise)  # names the folder and the files it expects
+        except DataNotFoundError as missing:
+            raise DataNotFoundError(f"{missing} {reason}") from err
+        raise
     if device is None:
         return splits
     return {split: data.to(device) for split, data in splits.items()}

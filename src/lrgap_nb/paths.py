@@ -1,7 +1,7 @@
 """Where the project keeps things: found from the working directory or set by environment variables.
 
-`LRGAP_ROOT` overrides the project root, `LRGAP_CACHE` the writable results cache and `LRGAP_DATA`
-the dataset root. Without them the root is the nearest parent folder holding `_config.yml` and
+`LRGAP_ROOT` overrides the project root, `LRGAP_CACHE` the writable results cache, `LRGAP_DATA`
+the dataset root and `LRGAP_DOWNLOAD=0` forbids downloads. Without them the root is the nearest parent folder holding `_config.yml` and
 `pyproject.toml` (the repository), so notebooks run from `notebooks/` or `book/` agree.
 """
 
@@ -42,6 +42,11 @@ def cache_dir() -> Path:
 def committed_cache_dir() -> Path:
     """Read-only cache of paper-scale results committed to the repository."""
     return project_root() / "results" / "committed"
+
+
+def download_allowed() -> bool:
+    """Datasets may be downloaded unless LRGAP_DOWNLOAD is 0/false/no (offline machines, CI)."""
+    return os.environ.get("LRGAP_DOWNLOAD", "1").strip().lower() not in ("0", "false", "no")
 
 
 def data_root() -> Path:

@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 
 from . import data, device, models, paths, results
 from .params import _check_field, choice, non_negative, positive
+from .runs import Run
 from .schedules import exponential, multi_step
 
 
@@ -144,12 +145,12 @@ def _atomic_save(obj: Any, path: Path) -> None:
 
 @functools.lru_cache(maxsize=2)
 def _load_splits(
-    name: str, root: str, normalise: str, dev: str, download: bool
+    name: str, root: str, normalise: str, dev: str, download: bool | None
 ) -> dict[str, data.TensorData]:
     return data.load(name, root, download, normalise, torch.device(dev))
 
 
-def load_data(config: TrainConfig, download: bool = False) -> dict[str, data.TensorData]:
+def load_data(config: TrainConfig, download: bool | None = None) -> dict[str, data.TensorData]:
     """The run's splits on its device, with the training subset applied (reused across runs)."""
     dev = device.pick_device(config.device)
     root = str(paths.data_root())
@@ -245,7 +246,7 @@ def _column(split: str) -> str:
 
 def train(
     config: TrainConfig,
-    download: bool = False,
+    download: bool | None = None,
     callback: Callable[[int, dict[str, Any]], None] | None = None,
     save_weights: bool = True,
     progress: bool = True,
@@ -320,25 +321,28 @@ def train(
     return TrainResult(config, pd.DataFrame(history), ckpt, weights, device.device_name(dev))
 
 
-def run_cached(
-    config: TrainConfig, download: bool = False, keep_checkpoint: bool = False
-) -> results.Result:
+def train_payload(config: TrainConfig) -> dict[str, Any]:
+    """Runner of a training Run: train (resuming from a checkpoint) and keep the final weights."""
+    result = train(config, save_weights=True)
+    result.checkpoint.unlink(missing_ok=True)
+    return {
+        "history": result.history.to_dict("records"),
+        "final": result.final,
+        "weights": result.weights.name if result.weights else None,
+    }
+
+
+def train_run(config: TrainConfig) -> Run:
+    """A training run as a picklable unit of work for `lrgap_nb.sweep`."""
+    return Run("train", "lrgap_nb.train:train_payload", config)
+
+
+def run_cached(config: TrainConfig) -> results.Result:
     """Train through the results cache; the payload holds the history records and final metrics.
 
-    The final weights stay beside the (by default deleted) checkpoint for `load_model`.
+    The final weights stay beside the (deleted) checkpoint for `load_model`.
     """
-
-    def compute() -> dict[str, Any]:
-        result = train(config, download=download, save_weights=True)
-        if not keep_checkpoint:
-            result.checkpoint.unlink(missing_ok=True)
-        return {
-            "history": result.history.to_dict("records"),
-            "final": result.final,
-            "weights": result.weights.name if result.weights else None,
-        }
-
-    return results.cached("train", config, compute)
+    return train_run(config).execute()
 
 
 def history_frame(result: results.Result) -> pd.DataFrame:
