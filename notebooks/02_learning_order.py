@@ -27,16 +27,30 @@
 # the exact distribution and judge each statement from the numbers.
 
 # %% tags=["parameters"]
-profile = "smoke"  # smoke | cpu | full
-seeds = None  # seeds of the main runs (smoke 2, cpu 5, full 20)
-n_train = None  # training examples N (default 200; smoke 100)
-d = None  # dimension of each component (default 100; smoke 20)
+profile = "smoke"  # smoke | cpu | full; every None below takes this profile's default
+d = None  # dimension of each component; x has 2d coordinates (smoke 20, cpu 100, full 100)
+n_train = None  # training examples N of the main runs (smoke 100, cpu 200, full 200)
+n_test = None  # test examples per group (P only, Q only, both) (smoke 200, cpu 1000, full 1000)
+width = None  # hidden units m (smoke 20, cpu 50, full 50)
+gamma0 = None  # P's margin along w* (default 0.0)
+zq_norm = None  # ||z_q||, the scale of Q (default 3.0)
+zeta_norm = None  # ||zeta||, Q's offset (<< zq_norm) (default 1.0)
+init_scale = None  # std of U's entries at init (tau_0) (default 0.01)
 lr_large = None  # eta_1 of L-S (default 5.0)
-lr_small = None  # eta_2 (default 0.5)
-grad_noise = None  # std of the Gaussian noise added to the gradient (default 0.015)
-pre_noise = None  # pre-activation noise std of S + noise (default 1.0)
-max_steps = None  # cap on full-batch steps per run (smoke 200, cpu 4000, full 20000)
-sweep_seeds = None  # seeds per point of the N sweep (smoke 2, cpu 5, full 20)
+lr_small = None  # eta_2: L-S after the anneal, S, S + noise (default 0.5)
+weight_decay = None  # lambda (default 0.001)
+grad_noise = None  # tau_xi, std of the gradient noise xi (default 0.015)
+pre_noise = None  # pre-activation noise std until the anneal (decays after) (default 1.0)
+noise_decay = None  # per-step factor on pre_noise after its anneal (default 0.99)
+epsilon1 = None  # anneal at train loss epsilon1 + q0·log 2 (default 0.25)
+epsilon2 = None  # stop at train loss epsilon2 (all algorithms) (default 0.25)
+max_steps = None  # cap on gradient steps per run (smoke 200, cpu 4000, full 20000)
+eval_every = None  # steps between recorded test evaluations (smoke 20, cpu 50, full 50)
+seeds = None  # seeds of the main runs (smoke 2, cpu 5, full 20)
+sweep_n = None  # training-set sizes of the N sweep (smoke (50, 100), cpu (100, 200, 400), full (50, 100, 200, 400, 800))
+sweep_seeds = None  # seeds per sweep point (smoke 2, cpu 5, full 20)
+p0 = None  # probability of a P-only example (default 0.2)
+q0 = None  # probability of a Q-only example (default 0.2)
 
 # %%
 import lrgap_nb as lg
@@ -44,15 +58,29 @@ import lrgap_nb as lg
 cfg = lg.chapter_config(
     "learning_order",
     profile=profile,
-    seeds=seeds,
-    n_train=n_train,
     d=d,
+    n_train=n_train,
+    n_test=n_test,
+    width=width,
+    gamma0=gamma0,
+    zq_norm=zq_norm,
+    zeta_norm=zeta_norm,
+    init_scale=init_scale,
     lr_large=lr_large,
     lr_small=lr_small,
+    weight_decay=weight_decay,
     grad_noise=grad_noise,
     pre_noise=pre_noise,
+    noise_decay=noise_decay,
+    epsilon1=epsilon1,
+    epsilon2=epsilon2,
     max_steps=max_steps,
+    eval_every=eval_every,
+    seeds=seeds,
+    sweep_n=sweep_n,
     sweep_seeds=sweep_seeds,
+    p0=p0,
+    q0=q0,
 )
 cfg
 
