@@ -205,12 +205,12 @@ claims
 
 # %%
 lg.show_markdown(lg.learning_order.verdict(claims))
-
+lg.report.save_claims("learning_order", lg.learning_order.claims(claims, cfg))
 # %% [markdown]
 # ## Provenance and downloads
 
 # %%
-lg.report.provenance_table([main, references, *sweep_results.values()])
+lg.report.provenance_table([main, references, *sweep_results.values()], profile=cfg.profile)
 
 # %%
 lg.downloads("learning_order")

@@ -51,6 +51,7 @@ CHAPTERS: dict[str, Chapter] = {
             "02_learning_order",
             "Learning order on Li, Wei & Ma's distribution",
             "learning_order:LearningOrderParams",
+            "learning_order:chapter_runs",
         ),
     ]
 }

@@ -345,36 +345,25 @@ def _train_algorithms(
     return _split(out, labels)
 
 
-def run_main(cfg: LearningOrderParams):
-    """The three algorithms on cfg.seeds seeds, N = cfg.n_train, with full histories (cached)."""
-    from . import results
-
-    return results.cached(
-        "learning_order_main",
-        cfg,
-        lambda: {"runs": _train_algorithms(cfg, ALGORITHMS, cfg.n_train, cfg.seeds)},
-    )
+def main_payload(cfg: LearningOrderParams) -> dict:
+    """The three algorithms on cfg.seeds seeds, N = cfg.n_train, with full histories."""
+    return {"runs": _train_algorithms(cfg, ALGORITHMS, cfg.n_train, cfg.seeds)}
 
 
-def run_references(cfg: LearningOrderParams):
+def references_payload(cfg: LearningOrderParams) -> dict:
     """Effective-sample-size references: S trained on P alone, from the p0·N P-only examples or the
     (1 - q0)·N examples that contain P, of the same training sets (Li, Wei & Ma 2019, Sec. 1)."""
-    from . import results
-
-    def compute() -> dict:
-        runs = []
-        for keep in ("P only", "with P"):
-            seeds = list(range(cfg.seeds))
-            batch = make_batch(cfg, seeds, [cfg.n_train] * cfg.seeds, keep=keep)
-            with _one_thread():
-                out = train(
-                    batch, schedule_for("S", cfg, cfg.seeds), cfg, torch.Generator().manual_seed(1)
-                )
-            labels = [{"algorithm": f"S on P, {keep}", "seed": s} for s in seeds]
-            runs += _split(out, labels)
-        return {"runs": runs}
-
-    return results.cached("learning_order_references", cfg, compute)
+    runs = []
+    for keep in ("P only", "with P"):
+        seeds = list(range(cfg.seeds))
+        batch = make_batch(cfg, seeds, [cfg.n_train] * cfg.seeds, keep=keep)
+        with _one_thread():
+            out = train(
+                batch, schedule_for("S", cfg, cfg.seeds), cfg, torch.Generator().manual_seed(1)
+            )
+        labels = [{"algorithm": f"S on P, {keep}", "seed": s} for s in seeds]
+        runs += _split(out, labels)
+    return {"runs": runs}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -385,18 +374,36 @@ class SweepPoint:
     n_train: int
 
 
-def run_sweep(cfg: LearningOrderParams) -> dict[int, object]:
-    from . import results
+def sweep_payload(point: SweepPoint) -> dict:
+    cfg = point.params
+    return {"runs": _train_algorithms(cfg, ("L-S", "S"), point.n_train, cfg.sweep_seeds)}
 
-    out = {}
-    for n in cfg.sweep_n:
-        point = SweepPoint(cfg, n)
-        out[n] = results.cached(
-            "learning_order_sweep",
-            point,
-            lambda n=n: {"runs": _train_algorithms(cfg, ("L-S", "S"), n, cfg.sweep_seeds)},
-        )
-    return out
+
+def chapter_runs(cfg: LearningOrderParams) -> list:
+    """Every cached run of the chapter, as picklable units of work (see lrgap_nb.sweep)."""
+    from .runs import Run
+
+    here = "lrgap_nb.learning_order"
+    return [
+        Run("learning_order_main", f"{here}:main_payload", cfg),
+        Run("learning_order_references", f"{here}:references_payload", cfg),
+        *(
+            Run("learning_order_sweep", f"{here}:sweep_payload", SweepPoint(cfg, n))
+            for n in cfg.sweep_n
+        ),
+    ]
+
+
+def run_main(cfg: LearningOrderParams):
+    return chapter_runs(cfg)[0].execute()
+
+
+def run_references(cfg: LearningOrderParams):
+    return chapter_runs(cfg)[1].execute()
+
+
+def run_sweep(cfg: LearningOrderParams) -> dict[int, object]:
+    return {run.config.n_train: run.execute() for run in chapter_runs(cfg)[2:]}
 
 
 # --- tables -----------------------------------------------------------------------------------------
@@ -632,3 +639,18 @@ def verdict(table: pd.DataFrame) -> str:
         f"- {r.statement} ({r.paper}): {r.ours} — **{r.verdict}**." for r in table.itertuples()
     ]
     return "\n".join(lines)
+
+
+def claims(table: pd.DataFrame, cfg: LearningOrderParams) -> list[dict]:
+    """This chapter's rows of the book's summary table."""
+    scale = f"d={cfg.d}, N={cfg.n_train}, {cfg.seeds} seeds ({cfg.profile})"
+    return [
+        {
+            "claim": r.statement,
+            "paper": r.paper,
+            "ours": r.ours,
+            "scale": scale,
+            "verdict": r.verdict,
+        }
+        for r in table.itertuples()
+    ]
