@@ -112,6 +112,24 @@ demo = lg.convex.path_summary(paths, X, y, lg.convex.BETA_STAR, cfg.epsilon)
 demo.round(4)
 
 # %% [markdown]
+# ## Move the learning rates yourself
+#
+# The sliders below set the large and the small learning rate, the anneal step, $\epsilon$, the
+# number of samples and their seed; the figure and the train and test losses under it follow.
+# In the published book no Python runs: every slider position was computed when the chapter was
+# executed (a grid of `cfg.slider_points` values per slider, always including the chapter's own
+# setting, which is where the sliders start) and moving a slider only chooses which picture to
+# show. With a running kernel (Jupyter, Binder or Colab), the cell after it gives continuous
+# sliders that rerun gradient descent on every move; the book shows its code, not its output,
+# because those sliders do nothing without a kernel.
+
+# %%
+lg.widgets.static_explorer(cfg)
+
+# %% tags=["remove-output"]
+lg.widgets.live_explorer(cfg)  # needs a running kernel: try it in Jupyter, Binder or Colab
+
+# %% [markdown]
 # ## The seed's Gaussian experiment, and a thousand more datasets
 #
 # The report draws datasets of 10 examples with $x \sim N(0, I_2)$, runs gradient descent with

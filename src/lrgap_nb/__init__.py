@@ -5,11 +5,14 @@ __version__ = "0.1.0"
 from . import (  # noqa: E402
     convex,
     export,
+    large_batch,
     learning_order,
     plotting,
+    plotting_large_batch,
     plotting_learning_order,
     report,
     synthetic,
+    widgets,
 )
 from .chapters import chapter_config  # noqa: E402
 from .export import downloads, save_figure, save_table  # noqa: E402
@@ -23,12 +26,15 @@ __all__ = [
     "convex",
     "downloads",
     "export",
+    "large_batch",
     "learning_order",
     "plotting",
+    "plotting_large_batch",
     "plotting_learning_order",
     "report",
     "save_figure",
     "save_table",
     "show_markdown",
     "synthetic",
+    "widgets",
 ]
