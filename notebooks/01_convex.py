@@ -171,8 +171,9 @@ sweep.round(4)
 # Written from the numbers above when the notebook runs:
 
 # %%
+lg.report.save_claims("convex", lg.convex.claims(analytic, demo, table, cfg.profile))
 lg.show_markdown(lg.convex.verdict(analytic, demo, table))
-lg.report.save_claims("convex", lg.convex.claims(analytic, demo, table, cfg.profile));
+
 
 # %% [markdown]
 # ## Provenance and downloads

@@ -204,8 +204,9 @@ lg.save_table(claims, "learning_order", "statements")
 claims
 
 # %%
-lg.show_markdown(lg.learning_order.verdict(claims))
 lg.report.save_claims("learning_order", lg.learning_order.claims(claims, cfg))
+lg.show_markdown(lg.learning_order.verdict(claims))
+
 # %% [markdown]
 # ## Provenance and downloads
 

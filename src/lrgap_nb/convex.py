@@ -54,7 +54,7 @@ _COMMON = dict(
 )
 DEFAULTS = {
     "smoke": {**_COMMON, "gauss_repeats": 200, "slider_points": 2},
-    "cpu": {**_COMMON, "gauss_repeats": 1000, "slider_points": 3},
+    "cpu": {**_COMMON, "gauss_repeats": 1000, "slider_points": 2},  # 3 would embed ~10 MB
     "full": {**_COMMON, "gauss_repeats": 10000, "slider_points": 3},
 }
 
