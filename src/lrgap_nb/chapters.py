@@ -53,6 +53,20 @@ CHAPTERS: dict[str, Chapter] = {
             "learning_order:LearningOrderParams",
             "learning_order:chapter_runs",
         ),
+        Chapter(
+            "large_lr",
+            "03_large_lr",
+            "Large LR + anneal versus small LR on WRN-16",
+            "large_lr:LargeLRParams",
+            "large_lr:chapter_runs",
+        ),
+        Chapter(
+            "patch",
+            "04_patch",
+            "The patch-augmented CIFAR-10 experiment",
+            "patch:PatchParams",
+            "patch:chapter_runs",
+        ),
     ]
 }
 

@@ -77,7 +77,10 @@ class TensorData:
         else:
             raise ValueError(f"subset mode must be 'first' or 'random', got {mode!r}")
         idx = idx.to(self.device)
-        return dataclasses.replace(self, x=self.x[idx], y=self.y[idx])
+        transform = self.transform
+        if transform is not None:  # the transform indexes the full split: map subset positions back
+            transform = _reindexed(transform, idx)
+        return dataclasses.replace(self, x=self.x[idx], y=self.y[idx], transform=transform)
 
     def num_batches(self, batch_size: int, drop_last: bool = False) -> int:
         full, rest = divmod(len(self), batch_size)
@@ -111,6 +114,15 @@ class TensorData:
             if self.transform is not None:
                 x = self.transform(x, idx, generator)
             yield x, self.y[idx]
+
+
+def _reindexed(transform: BatchTransform, positions: torch.Tensor) -> BatchTransform:
+    """`transform` of a full split, served through a subset whose i-th example is positions[i]."""
+
+    def subset_transform(x: torch.Tensor, idx: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        return transform(x, positions.to(idx.device)[idx], gen)
+
+    return subset_transform
 
 
 def epoch_generator(seed: int, epoch: int, device: torch.device) -> torch.Generator:
@@ -342,7 +354,23 @@ for _name, _classes, _loader in (
     register_dataset(_name, _classes, _loader)
 
 
+DATASET_FAMILIES: dict[str, Callable[[str], DatasetSpec]] = {}
+
+
+def register_dataset_family(prefix: str, resolve: Callable[[str], DatasetSpec]) -> None:
+    """Datasets named "<prefix>:<settings>", built by `resolve(name)` on first use.
+
+    The name carries every setting of the derived dataset (e.g. the patch experiment's sigma_z,
+    beta, alpha, fractions and seed), so the settings enter a TrainConfig's cache key, and a worker
+    process rebuilds the same dataset from the name alone.
+    """
+    DATASET_FAMILIES[prefix] = resolve
+
+
 def dataset_spec(name: str) -> DatasetSpec:
+    prefix = name.split(":", 1)[0]
+    if name not in DATASETS and ":" in name and prefix in DATASET_FAMILIES:
+        DATASETS[name] = DATASET_FAMILIES[prefix](name)
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; known: {', '.join(sorted(DATASETS))}")
     return DATASETS[name]

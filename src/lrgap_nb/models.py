@@ -125,14 +125,19 @@ class WideBlock(nn.Module):
 
 
 class WideResNet(nn.Module):
-    """WRN-depth-k for 32x32 inputs; dropout 0, He (fan-out) init. WRN-16-4: 2.75M parameters."""
+    """WRN-depth-k for 32x32 inputs; dropout 0, He (fan-out) init. WRN-16-4: 2.75M parameters.
 
-    def __init__(self, depth: int, k: int, num_classes: int, in_channels: int = 3) -> None:
+    `base` (16 in the paper) scales every stage, giving CPU-sized nets narrower than WRN-16-1.
+    """
+
+    def __init__(
+        self, depth: int, k: int, num_classes: int, in_channels: int = 3, base: int = 16
+    ) -> None:
         super().__init__()
         if (depth - 4) % 6:
             raise ValueError(f"WideResNet depth must be 6n + 4, got {depth}")
         n = (depth - 4) // 6
-        widths = [16, 16 * k, 32 * k, 64 * k]
+        widths = [base, base * k, 2 * base * k, 4 * base * k]
         layers: list[nn.Module] = [nn.Conv2d(in_channels, widths[0], 3, 1, 1, bias=False)]
         for stage, stride in enumerate((1, 2, 2)):
             for i in range(n):
@@ -267,11 +272,12 @@ def build_model(
 ) -> nn.Module:
     """A fresh network by name: wrn16_4, wrn16_10, f1, f2, c1..c4, resnet44, vgg16_bn.
 
-    `width` overrides the hidden width of f1/f2 (512) and the conv width of c1/c3 (64), for
-    small test models. f1 takes 784 inputs (MNIST), f2 360 (TIMIT features).
+    `width` overrides the hidden width of f1/f2 (512), the conv width of c1/c3 (64) and the base
+    width of wrn (16), for small and CPU-sized models. f1 takes 784 inputs (MNIST), f2 360 (TIMIT
+    features).
     """
     if m := re.fullmatch(r"wrn(\d+)_(\d+)", name):
-        return WideResNet(int(m[1]), int(m[2]), num_classes, in_channels)
+        return WideResNet(int(m[1]), int(m[2]), num_classes, in_channels, width or 16)
     if m := re.fullmatch(r"resnet(\d+)", name):
         return CifarResNet(int(m[1]), num_classes, in_channels)
     if name == "f1":
