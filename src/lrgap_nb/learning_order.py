@@ -61,21 +61,21 @@ class LearningOrderParams:
 _COMMON = dict(
     p0=0.2,  # the slides' 20% / 20% / 60% groups
     q0=0.2,
-    d=100,  # x in R^200; N = 200 < d / p0 keeps P sample-hungry (p0·N = 40 P-only examples)
+    d=150,  # x in R^300; p0·N = 40 P-only examples << d keeps P sample-hungry for S
     n_test=1000,
     width=50,
-    gamma0=0.0,  # no extra margin: the half-Gaussians' own offset along w* (~0.8/sqrt(d)) is P's signal
-    zq_norm=3.0,  # Q's inputs are larger than P's (||x1|| ~ 1), so small-LR GD fits Q fast
-    zeta_norm=1.0,  # 1/3 of ||z_q||: the smallest offset S still fits within the step budget
-    init_scale=0.01,
-    lr_large=5.0,  # eta_1: 10 x eta_2
+    gamma0=0.1,  # a real margin, so P is easy to fit while the large LR's noise blurs Q
+    zq_norm=9.0,  # Q's inputs are larger than P's (||x1|| ~ 1): small-LR GD fits Q fast
+    zeta_norm=1.5,  # ||zeta|| << ||z_q||: Q's kink is fine enough for eta_1's noise to blur it
+    init_scale=0.1,
+    lr_large=10.0,  # eta_1: 20 x eta_2
     lr_small=0.5,  # eta_2
-    weight_decay=1e-3,
-    grad_noise=0.015,  # tau_xi: stationary weight noise tau_xi·sqrt(lr / 2 lambda): 0.75 (L-S), 0.24 (S)
+    weight_decay=1e-4,
+    grad_noise=0.005,  # tau_xi: stationary weight noise tau_xi·sqrt(lr / 2 lambda): 0.79 (eta_1), 0.18 (eta_2)
     pre_noise=1.0,  # pre-activation noise std of S + noise, of the order of the pre-activations on Q
     noise_decay=0.99,  # per step after its anneal
     epsilon1=0.25,  # anneal at loss 0.25 + 0.2 log 2 = 0.39
-    epsilon2=0.25,  # stop (all algorithms) at train loss 0.25
+    epsilon2=0.1,  # stop (all algorithms) at train loss 0.1
     eval_every=50,
 )
 DEFAULTS = {
