@@ -67,6 +67,13 @@ CHAPTERS: dict[str, Chapter] = {
             "patch:PatchParams",
             "patch:chapter_runs",
         ),
+        Chapter(
+            "large_batch",
+            "05_large_batch",
+            "Small versus large batch, sharp minima (Keskar et al. 2017)",
+            "large_batch:LargeBatchParams",
+            "large_batch:chapter_runs",
+        ),
     ]
 }
 
