@@ -28,10 +28,12 @@ def flat_sharp_sketch(ax=None):
         ax.annotate(
             f"{name}\ntest - train = {test_value - train_value:.3f}",
             (centre, test_value),
-            xytext=(0, 18),
+            xytext=(60, 40) if centre < 0 else (-170, 40),
             textcoords="offset points",
-            ha="center",
+            ha="left",
             fontsize=9,
+            arrowprops=dict(arrowstyle="-", color="tab:gray", lw=0.6),
+            bbox=dict(fc="white", ec="none", alpha=0.9),
         )
     ax.set(xlabel="parameter w", ylabel="f(w)", ylim=(-0.05, 1.25), yticks=[])
     ax.legend(loc="upper left", fontsize=9)
