@@ -69,7 +69,7 @@ def test_small_profiles_use_the_real_subset_and_enough_seeds(profile):
         runs = module.chapter_runs(cfg)
         assert len({r.key for r in runs}) == len(runs)
     sizes = large_lr.size_configs(chapter_config("large_lr", "cpu"))
-    assert {s for _, s, _ in sizes} == {1000, 2500, 5085}
+    assert {s for _, s, _ in sizes} == {1000, 5085}
     assert sizes[("large LR + anneal", 1000, 1)].subset_mode == "random"
 
 
@@ -112,3 +112,15 @@ def test_full_patch_code_path_runs_one_tiny_epoch(tmp_path, monkeypatch):
     assert list(history["noise"]) == pytest.approx([0.4, 4e-6])
     for split in ("test", "mixed", "patch_only"):
         assert history[f"{split}_acc"].between(0, 1).all()
+
+
+def test_full_large_lr_code_path_runs_one_tiny_epoch(tmp_path, monkeypatch):
+    """The full profile's WRN-16-10 config, shrunk in data, width and epochs, trains."""
+    monkeypatch.setenv("LRGAP_CACHE", str(tmp_path))
+    data.register_dataset("fake_cifar_for_large_lr_test", 10, _fake_cifar)
+    config = large_lr.main_configs(chapter_config("large_lr", "full"))[("large LR + anneal", 0)]
+    config = dataclasses.replace(
+        config, dataset="fake_cifar_for_large_lr_test", model_width=1, epochs=1, device="cpu"
+    )
+    history = train.history_frame(train.run_cached(config))
+    assert history["lr"].tolist() == [0.1] and 0 <= history["test_acc"].iloc[0] <= 1

@@ -72,10 +72,10 @@ DEFAULTS = {
         "train_subset": None,
         "model": "wrn16_1",
         "model_width": 4,
-        "epochs": 6,
-        "lr_milestones": (3,),  # one anneal, at half
+        "epochs": 4,  # what 27 runs fit in 7 minutes on 2 shared cores (measured)
+        "lr_milestones": (2,),  # one anneal, at half
         "lr_factor": 0.1,  # so large LR ends at small LR's initial value
-        "train_sizes": (1000, 2500),
+        "train_sizes": (1000,),
         "cifar100": False,
         "workers": 2,
     },
@@ -372,7 +372,12 @@ def verdict(main: pd.DataFrame, pre: pd.DataFrame, sizes: pd.DataFrame) -> str:
         f"- Before the first anneal (epoch {pre['epoch'].iloc[0]}) small LR is at "
         f"{pre_val['small LR']:.1f}% validation accuracy and large LR at "
         f"{pre_val['large LR + anneal']:.1f}%: "
-        + ("small LR leads, as in Figure 1." if lead else "small LR does NOT lead here."),
+        + (
+            "small LR leads, as in Figure 1."
+            if lead
+            else "small LR does NOT lead here, so a final win of large LR is not the paper's "
+            "phenomenon (a large LR that overtakes after the anneal) but faster early training."
+        ),
     ]
     for method, text in zip(main["method"], main["verdict"], strict=True):
         if method != "small LR":
@@ -382,10 +387,23 @@ def verdict(main: pd.DataFrame, pre: pd.DataFrame, sizes: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def claims(main: pd.DataFrame, cifar100: pd.DataFrame, scale: str) -> list[dict]:
+def claims(main: pd.DataFrame, pre: pd.DataFrame, cifar100: pd.DataFrame, scale: str) -> list[dict]:
     """This chapter's rows of the book's summary table."""
     rows = main.set_index("method")
+    pre_val = pre.set_index("method")["_val"]
     out = [
+        {
+            "claim": "WRN-16 CIFAR-10: small LR ahead before the first anneal (Figure 1)",
+            "paper": "(figure only)",
+            "ours": f"{pre.set_index('method').loc['small LR', 'val. acc. (%)']} vs "
+            f"{pre.set_index('method').loc['large LR + anneal', 'val. acc. (%)']}",
+            "scale": scale,
+            "verdict": "reproduced"
+            if pre_val["small LR"] > pre_val["large LR + anneal"]
+            else "not reproduced",
+        },
+    ]
+    out += [
         {
             "claim": f"WRN-16 CIFAR-10: {method} beats small LR",
             "paper": f"{PAPER_CIFAR10[method]} vs {PAPER_CIFAR10['small LR']}",

@@ -210,7 +210,7 @@ def served_examples(split: data.TensorData, per_kind: int) -> tuple[torch.Tensor
 class PatchParams:
     profile: str = field(metadata=choice("smoke", "cpu", "full"))
     seeds: tuple[int, ...] = field(metadata=non_negative())  # training seeds per method
-    dataset: str = field(metadata=choice("cifar10", "cifar10_subset", "mnist"))  # clean base
+    dataset: str = field(metadata=choice("cifar10", "cifar10_subset"))  # clean base
     train_subset: int | None = field(metadata=positive())  # training images kept (None: all)
     model: str  # official: wideresnet16 = wrn16_10
     model_width: int | None = field(metadata=positive())  # WRN base width (None: 16)
@@ -266,8 +266,8 @@ DEFAULTS = {
         "train_subset": None,
         "model": "wrn16_1",
         "model_width": 4,
-        "epochs": 8,
-        "anneal_epoch": 4,
+        "epochs": 4,  # what 9 runs fit in 7 minutes on 2 shared cores (measured)
+        "anneal_epoch": 2,
         "n_patch_eval": 500,
         "workers": 2,
     },
@@ -428,7 +428,8 @@ def verdict(table: pd.DataFrame, before: pd.DataFrame, anneal_epoch: int) -> str
         + (
             ": small LR memorises the patch first, as in the paper's Figure 5."
             if fast
-            else ": small LR does NOT memorise the patch first here."
+            else ": small LR does NOT memorise the patch first here, so a clean-accuracy gap below "
+            "is not evidence for the paper's learning-order mechanism."
         ),
     ]
     for method, text in zip(table["method"], table["verdict"], strict=True):
@@ -437,9 +438,24 @@ def verdict(table: pd.DataFrame, before: pd.DataFrame, anneal_epoch: int) -> str
     return "\n".join(lines)
 
 
-def claims(table: pd.DataFrame, profile: str, scale: str) -> list[dict]:
+def claims(table: pd.DataFrame, before: pd.DataFrame, profile: str, scale: str) -> list[dict]:
+    """This chapter's rows of the book's summary table: the mechanism first, then the outcome."""
     rows = table.set_index("method")
-    return [
+    pre = before.set_index("method")
+    fast = pre.loc["small LR", "_patch"] > max(
+        pre.loc["large LR + anneal", "_patch"], pre.loc["small LR + noise", "_patch"]
+    )
+    out = [
+        {
+            "claim": "patch CIFAR-10: small LR memorises the patch before the anneal (Figure 5)",
+            "paper": "(figure only)",
+            "ours": f"patch-only {pre.loc['small LR', 'patch-only (%)']} vs "
+            f"{pre.loc['large LR + anneal', 'patch-only (%)']} (large LR)",
+            "scale": f"{scale} ({profile})",
+            "verdict": "reproduced" if fast else "not reproduced",
+        }
+    ]
+    return out + [
         {
             "claim": f"patch CIFAR-10: {method} beats small LR on clean images",
             "paper": f"{PAPER_FINAL[method][1]} vs {PAPER_FINAL['small LR'][1]}",
