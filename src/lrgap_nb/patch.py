@@ -428,8 +428,8 @@ def verdict(table: pd.DataFrame, before: pd.DataFrame, anneal_epoch: int) -> str
         + (
             ": small LR memorises the patch first, as in the paper's Figure 5."
             if fast
-            else ": small LR does NOT memorise the patch first here, so a clean-accuracy gap below "
-            "is not evidence for the paper's learning-order mechanism."
+            else ": small LR does NOT memorise the patch first here, so a clean-accuracy gap "
+            "here is not evidence for the paper's learning-order mechanism."
         ),
     ]
     for method, text in zip(table["method"], table["verdict"], strict=True):
