@@ -6,7 +6,6 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-
 CLAIM_COLUMNS = ["chapter", "claim", "paper", "ours", "scale", "verdict"]
 
 

@@ -16,18 +16,22 @@ def _drop_duplicate_scripts(app, pagename, templatename, context, doctree) -> No
         return
     seen, unique = set(), []
     for script in scripts:
-        identity = (str(script), repr(sorted(getattr(script, "attributes", {}).items())))
+        # The two copies differ only in filename None versus "": compare what the page would get.
+        filename = getattr(script, "filename", script) or ""
+        identity = (str(filename), repr(sorted(getattr(script, "attributes", {}).items())))
         if identity not in seen:
             seen.add(identity)
             unique.append(script)
     context["script_files"] = unique
 
 
-def _default_theme_mode(app, config) -> None:
-    config.html_theme_options.setdefault("default_mode", "light")
+def _default_theme_mode(app, pagename, templatename, context, doctree) -> None:
+    # sphinx-book-theme does not accept pydata's `default_mode` option, but its template reads it.
+    if not context.get("default_mode"):
+        context["default_mode"] = "light"
 
 
 def setup(app) -> dict[str, Any]:
-    app.connect("config-inited", _default_theme_mode)
+    app.connect("html-page-context", _default_theme_mode, priority=900)
     app.connect("html-page-context", _drop_duplicate_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
