@@ -1,6 +1,6 @@
 """Wall time of one chapter's sweep with 1 versus N local workers, each from an empty cache.
 
-    python benchmarks/sweep_workers.py --chapter learning_order --profile cpu --workers 2
+python benchmarks/sweep_workers.py --chapter learning_order --profile cpu --workers 2
 """
 
 from __future__ import annotations
