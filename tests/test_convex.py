@@ -83,3 +83,17 @@ def test_gaussian_experiment_is_reproducible_and_summary_consistent():
     assert summary["mean difference"] == pytest.approx(diff.mean())
     assert summary["difference CI low"] <= diff.mean() <= summary["difference CI high"]
     assert summary["win rate of large then small"] == pytest.approx((diff > 0).mean())
+
+
+def test_a_diverging_dataset_is_counted_and_left_out_not_fatal():
+    X, y, _ = convex.gaussian_datasets(n=10, repeats=3, seed=0)
+    X[1] *= 10  # curvature x100: lr 0.1 is far past this dataset's stability edge
+    y = y.copy()
+    y[1] = np.einsum("nd,d->n", X[1], np.ones(2))
+    path = convex.gradient_descent(X, y, constant(0.1), 0.1, freeze_diverged=True)
+    assert np.isnan(path[-1][1]).all() and np.isfinite(path[-1][[0, 2]]).all()
+    with pytest.raises(convex.Diverged):
+        convex.gradient_descent(X, y, constant(0.1), 0.1)
+    rmse = convex.gaussian_experiment(10, 2000, 0.6, 0.01, 10, 0.1, seed=0)
+    summary = convex.summarise_difference(rmse)
+    assert summary["datasets"] + summary["diverged datasets (left out)"] == 2000

@@ -63,3 +63,15 @@ def test_cli_rejects_bad_parameters_before_starting_a_kernel(tmp_path, monkeypat
     assert cli.main(["run", "convex", "-p", "lr_large=-1"]) == 2
     assert "parameter 'lr_large' is -1; it must be > 0" in capsys.readouterr().err
     assert (output.stat().st_mtime if output.exists() else None) == before
+
+
+def test_build_renders_full_when_every_full_run_is_cached(tmp_path, monkeypatch):
+    monkeypatch.setenv("LRGAP_ROOT", str(ROOT))
+    monkeypatch.setenv("LRGAP_CACHE", str(tmp_path / "cache"))
+    assert cli.profile_for("convex", "smoke") == "smoke"
+    full = CHAPTERS["convex"].runs(cli.chapter_config("convex", "full"))
+    for run in full[:-1]:
+        run.execute()
+    assert cli.profile_for("convex", "cpu") == "cpu"  # one run still missing
+    full[-1].execute()
+    assert cli.profile_for("convex", "cpu") == "full"

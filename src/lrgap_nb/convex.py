@@ -131,11 +131,13 @@ def gradient_descent(
     schedule: Schedule,
     epsilon: float,
     max_steps: int = 100_000,
+    freeze_diverged: bool = False,
 ) -> np.ndarray:
     """GD on the train MSE from beta = 0, stopped when the train loss first reaches epsilon.
 
     X, y may carry a leading batch dimension (many datasets at once); returns the path, shape
-    (steps + 1, ..., d), with each dataset frozen once it has stopped.
+    (steps + 1, ..., d), with each dataset frozen once it has stopped. A diverging dataset raises
+    Diverged, or with `freeze_diverged` is set to NaN and left out while the others go on.
     """
     X, y = np.asarray(X, float), np.asarray(y, float)
     n = X.shape[-2]
@@ -143,11 +145,17 @@ def gradient_descent(
     path = [beta.copy()]
     for step in range(max_steps):
         residual = np.einsum("...nd,...d->...n", X, beta) - y
-        active = np.mean(residual**2, axis=-1) > epsilon
+        with np.errstate(over="ignore", invalid="ignore"):
+            blown = ~np.all(np.abs(residual) <= 1e6, axis=-1) & ~np.all(np.isnan(beta), axis=-1)
+            active = np.mean(residual**2, axis=-1) > epsilon
+        if np.any(blown):
+            if not freeze_diverged:
+                raise Diverged(f"GD diverged at step {step} (learning rate {schedule(step)})")
+            beta = np.where(blown[..., None], np.nan, beta)
+            path[-1] = beta.copy()  # the step that blew up ends as NaN, not as a huge number
+            active = active & ~blown
         if not np.any(active):
             break
-        if not np.all(np.isfinite(residual)) or np.max(np.abs(residual)) > 1e6:
-            raise Diverged(f"GD diverged at step {step} (learning rate {schedule(step)})")
         grad = 2.0 / n * np.einsum("...nd,...n->...d", X, residual)
         beta = beta - schedule(step) * grad * active[..., None]
         path.append(beta.copy())
@@ -192,11 +200,14 @@ def gaussian_experiment(
     epsilon: float,
     seed: int = 0,
 ) -> pd.DataFrame:
-    """Test RMSE, ||beta − beta*|| (the population RMSE for x ~ N(0, I)), of both schedules."""
+    """Test RMSE, ||beta − beta*|| (the population RMSE for x ~ N(0, I)), of both schedules.
+
+    A dataset on which a schedule diverges gets RMSE NaN (counted, then left out of summaries).
+    """
     X, y, beta_star = gaussian_datasets(n, repeats, seed)
     rmse = {}
     for name, schedule in schedules_for(lr_large, lr_small, anneal_step).items():
-        final = gradient_descent(X, y, schedule, epsilon)[-1]
+        final = gradient_descent(X, y, schedule, epsilon, freeze_diverged=True)[-1]
         rmse[name] = np.linalg.norm(final - beta_star, axis=-1)
     return pd.DataFrame({"dataset": np.arange(repeats), **rmse})
 
@@ -205,12 +216,16 @@ def summarise_difference(rmse: pd.DataFrame, seed: int = 0) -> dict[str, float]:
     """Mean difference (small − large-then-small) with a bootstrap 95% CI, and the win rate."""
     from scipy import stats
 
+    finite = rmse.dropna()
+    diverged = len(rmse) - len(finite)
+    rmse = finite
     diff = (rmse["small throughout"] - rmse["large then small"]).to_numpy()
     boot = stats.bootstrap((diff,), np.mean, confidence_level=0.95, random_state=seed)
     wins = int(np.sum(diff > 0))
     win_ci = stats.binomtest(wins, len(diff)).proportion_ci(confidence_level=0.95)
     return {
         "datasets": len(diff),
+        "diverged datasets (left out)": diverged,
         "mean RMSE, small throughout": float(rmse["small throughout"].mean()),
         "mean RMSE, large then small": float(rmse["large then small"].mean()),
         "mean difference": float(diff.mean()),
