@@ -130,8 +130,8 @@ lg.save_figure(ax.figure, "patch", "examples")
 #   the tests check the full configs (models, schedules at epochs 0/28/29/59) and run the
 #   full code path for one tiny epoch.
 # - **cpu** (under 7 minutes on 2 cores): a WRN-16 with base width 4 on the real 5,085-image
-#   CIFAR-10 subset, **4 epochs** with the anneal after epoch 2, three seeds, 500 patch-only
-#   validation images. That is all 9 runs can do in 7 minutes on two shared cores; the networks
+#   CIFAR-10 subset, **12 epochs** with the anneal after epoch 6, three seeds, 500 patch-only
+#   validation images. That is all 9 runs can do in about 6 minutes on two idle cores; the networks
 #   are far from fitting the data, so this shows only the first epochs of Figure 5.
 # - **smoke**: 128 images, 2 epochs, one seed.
 

@@ -124,3 +124,22 @@ def test_full_large_lr_code_path_runs_one_tiny_epoch(tmp_path, monkeypatch):
     )
     history = train.history_frame(train.run_cached(config))
     assert history["lr"].tolist() == [0.1] and 0 <= history["test_acc"].iloc[0] <= 1
+
+
+@pytest.mark.parametrize(
+    ("ours", "reference", "paper_gap", "expected"),
+    [
+        (
+            [40.0, 41.0, 42.0],
+            [20.0, 21.0, 22.0],
+            5.5,
+            "direction reproduced (gap +20.0 vs paper +5.5 pts, larger)",
+        ),
+        ([30.0, 31.0, 32.0], [25.0, 26.0, 27.0], 5.5, "similar size"),
+        ([30.0, 31.0, 32.0], [28.0, 29.0, 30.0], 5.5, "smaller"),
+        ([20.0, 25.0, 30.0], [21.0, 24.0, 27.0], 5.5, "inconclusive"),
+        ([20.0, 21.0, 22.0], [30.0, 31.0, 32.0], 5.5, "not reproduced"),
+    ],
+)
+def test_gap_verdict_names_direction_and_size(ours, reference, paper_gap, expected):
+    assert expected in large_lr.gap_verdict(ours, reference, paper_gap)
