@@ -36,15 +36,21 @@ def write_summary() -> None:
     """Write the landing page's table to book/_extra/outputs/summary/claims.csv."""
     from .export import save_table
 
-    table = summary_table().merge(chapter_titles(), on="chapter", how="left")
-    table["chapter"] = table.pop("title")
+    table = summary_table().merge(chapter_links(), on="chapter", how="left")
+    table["chapter"] = table.pop("link")
     save_table(table[CLAIM_COLUMNS], "summary", "claims")
 
 
-def chapter_titles() -> pd.DataFrame:
+def chapter_links() -> pd.DataFrame:
+    """Each chapter's title as a MyST link to its page (the csv-table cells are parsed as MyST)."""
     from .chapters import CHAPTERS
 
-    return pd.DataFrame({"chapter": list(CHAPTERS), "title": [c.title for c in CHAPTERS.values()]})
+    return pd.DataFrame(
+        {
+            "chapter": list(CHAPTERS),
+            "link": [f"[{c.title}]({c.notebook}.ipynb)" for c in CHAPTERS.values()],
+        }
+    )
 
 
 def provenance_table(results: Iterable, profile: str | None = None) -> pd.DataFrame:
