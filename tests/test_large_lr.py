@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 import torch
 
-from lrgap_nb import data, large_lr, models, patch, train
+from lrgap_nb import data, large_lr, models, patch, report, train
 from lrgap_nb.chapters import chapter_config
 
 METHODS = ("large LR + anneal", "small LR", "small LR + noise")
@@ -83,8 +83,8 @@ def test_wrn_base_width_scales_every_stage():
 
 
 def test_mean_std_over_seeds():
-    assert large_lr.mean_std([1.0, 2.0, 3.0]) == "2.0 ± 1.0"
-    assert large_lr.mean_std([4.25]) == "4.2"
+    assert report.mean_std([1.0, 2.0, 3.0]) == "2.0 ± 1.0"
+    assert report.mean_std([4.25]) == "4.2"
 
 
 def _fake_cifar(root, download, normalise):

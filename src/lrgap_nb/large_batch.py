@@ -22,6 +22,7 @@ from torch import nn
 
 from . import data, device, paths, sharpness, train
 from .params import ParameterError, choice, non_negative, positive
+from .report import mean_std
 from .runs import Run
 
 KIND = "large_batch"
@@ -516,7 +517,7 @@ def accuracy_table(frame: pd.DataFrame, cfg: LargeBatchParams) -> pd.DataFrame:
             row |= {"batches": f"{ours['SB batch'].iloc[0]} / {ours['LB batch'].iloc[0]}"}
         for col in ("train SB", "train LB", "test SB", "test LB"):
             row[f"{col} (paper)"] = fmt(*paper[col])
-            row[f"{col} (ours)"] = "-" if ours.empty else fmt(*_mean_std(ours[col]))
+            row[f"{col} (ours)"] = "-" if ours.empty else mean_std(ours[col], digits=2)
         row["LB worse? (paper)"] = "yes" if paper["test LB"][0] < paper["test SB"][0] else "no"
         row["LB worse? (ours)"] = (
             f"empty: {why}"
@@ -586,7 +587,7 @@ def sharpness_table(frame: pd.DataFrame, space: str, probe: str) -> pd.DataFrame
             if space == "full":
                 paper_sb, paper_lb = PAPER_SHARPNESS[network][eps]
                 row |= {"SB (paper)": fmt(*paper_sb), "LB (paper)": fmt(*paper_lb)}
-            row |= {"SB (ours)": fmt(*_mean_std(sb)), "LB (ours)": fmt(*_mean_std(lb))}
+            row |= {"SB (ours)": mean_std(sb, digits=2), "LB (ours)": mean_std(lb, digits=2)}
             if space == "full":
                 row["LB sharper? (paper)"] = sharper_verdict([paper_sb[0]], [paper_lb[0]])
             row["LB sharper? (ours)"] = sharper_verdict(sb, lb)
@@ -613,8 +614,8 @@ def eigenvalue_table(results: list) -> pd.DataFrame:
             {
                 "network": network.upper(),
                 "seeds": len(at),
-                "SB": fmt(*_mean_std(list(at["SB"])), digits=3),
-                "LB": fmt(*_mean_std(list(at["LB"])), digits=3),
+                "SB": mean_std(list(at["SB"]), digits=3),
+                "LB": mean_std(list(at["LB"]), digits=3),
                 "LB sharper?": sharper_verdict(list(at["SB"]), list(at["LB"])),
             }
         )
@@ -697,8 +698,8 @@ def optimizer_table(
             }
             row |= {
                 "seeds": len(ours),
-                "SB (ours)": fmt(*_mean_std(ours["test SB"])),
-                "LB (ours)": fmt(*_mean_std(ours["test LB"])),
+                "SB (ours)": mean_std(ours["test SB"], digits=2),
+                "LB (ours)": mean_std(ours["test LB"], digits=2),
             }
             row["LB worse? (ours)"] = gap_verdict(list(ours["test SB"]), list(ours["test LB"]))
         row["LB worse? (report)"] = (
@@ -726,8 +727,8 @@ def network_table(frame: pd.DataFrame, cfg: LargeBatchParams) -> pd.DataFrame:
             row |= {"SB (ours)": "-", "LB (ours)": "-", "LB worse? (ours)": f"empty: {why}"}
         else:
             row |= {
-                "SB (ours)": fmt(*_mean_std(ours["test SB"])),
-                "LB (ours)": fmt(*_mean_std(ours["test LB"])),
+                "SB (ours)": mean_std(ours["test SB"], digits=2),
+                "LB (ours)": mean_std(ours["test LB"], digits=2),
             }
             row["LB worse? (ours)"] = gap_verdict(list(ours["test SB"]), list(ours["test LB"]))
         row["LB worse? (report)"] = "yes" if paper_lb < paper_sb else "no"

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .params import choice, non_negative, positive
+from .report import mean_std
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,14 +101,6 @@ PAPER_CIFAR10 = {"large LR + anneal": 90.41, "small LR": 84.93, "small LR + nois
 PAPER_CIFAR100 = {"large LR + anneal": 71.90, "small LR": 66.35}  # seed report, section 3.1
 # Seed report, section 3.1: clean CIFAR-10 validation accuracy (%) by training-set size.
 PAPER_SIZES = {"large LR + anneal": {10_000: 76, 50_000: 90}, "small LR": {10_000: 65, 50_000: 83}}
-
-
-def mean_std(values: Sequence[float], digits: int = 1) -> str:
-    """ "mean ± std" over seeds (sample std); a single seed shows its value alone."""
-    values = np.asarray(values, dtype=float)
-    if len(values) < 2:
-        return f"{values.mean():.{digits}f}"
-    return f"{values.mean():.{digits}f} ± {values.std(ddof=1):.{digits}f}"
 
 
 def _one_thread() -> None:

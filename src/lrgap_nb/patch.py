@@ -26,8 +26,9 @@ import pandas as pd
 import torch
 
 from . import data
-from .large_lr import gap_verdict, mean_std
+from .large_lr import gap_verdict
 from .params import choice, non_negative, positive
+from .report import mean_std
 
 CLEAN, PATCH_ONLY, MIXED = 0, 1, 2
 KIND_NAMES = {CLEAN: "clean", PATCH_ONLY: "patch-only", MIXED: "mixed"}

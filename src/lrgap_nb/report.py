@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
+import numpy as np
 import pandas as pd
+
+
+def mean_std(values: Sequence[float], digits: int = 1) -> str:
+    """ "mean ± std" over seeds (sample std); a single seed shows its value alone."""
+    values = np.asarray(values, dtype=float)
+    if len(values) < 2:
+        return f"{values.mean():.{digits}f}"
+    return f"{values.mean():.{digits}f} ± {values.std(ddof=1):.{digits}f}"
+
 
 CLAIM_COLUMNS = ["chapter", "claim", "paper", "ours", "scale", "verdict"]
 
