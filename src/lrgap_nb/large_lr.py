@@ -10,9 +10,7 @@ whether the patch experiment's small-LR model behaves like one trained on fewer 
 from __future__ import annotations
 
 import dataclasses
-import multiprocessing
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import field
 
 import numpy as np
@@ -103,26 +101,21 @@ PAPER_CIFAR100 = {"large LR + anneal": 71.90, "small LR": 66.35}  # seed report,
 PAPER_SIZES = {"large LR + anneal": {10_000: 76, 50_000: 90}, "small LR": {10_000: 65, 50_000: 83}}
 
 
-def _one_thread() -> None:
-    import torch
-
-    torch.set_num_threads(1)
-
-
 def run_all(runs: Sequence, workers: int = 1) -> list:
     """Execute runs through the results cache, `workers` processes at a time, and return results.
 
-    Uncached runs go to a process pool of single-threaded workers (measured faster than one
+    Uncached runs go to sweep's local pool of single-threaded workers (measured faster than one
     two-threaded process for these small convolutions on 2 shared cores); every result is then
     read back with `run.execute()`, a cache hit.
     """
     from . import sweep
 
-    pending = [run for run in dict.fromkeys(runs) if run.lookup() is None]
-    if workers > 1 and len(pending) > 1:
-        context = multiprocessing.get_context("forkserver")
-        with ProcessPoolExecutor(workers, context, initializer=_one_thread) as pool:
-            report = sweep.execute(pending, pool)
+    if workers > 1 and sum(run.lookup() is None for run in dict.fromkeys(runs)) > 1:
+        pool = sweep.make_executor("local", workers)
+        try:
+            report = sweep.execute(runs, pool)
+        finally:
+            sweep.close_executor(pool)
         if report.counts()["failed"]:
             raise RuntimeError(report.summary())
     return [run.execute() for run in runs]

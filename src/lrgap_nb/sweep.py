@@ -8,6 +8,7 @@ before submission, and racing duplicates are resolved by the cache's claims.
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 import os
 import time
 from collections.abc import Sequence
@@ -20,6 +21,12 @@ from tqdm.auto import tqdm
 from .runs import Run, execute_run
 
 EXECUTORS = ("inprocess", "local", "dask", "slurm")
+
+
+def _one_torch_thread() -> None:
+    import torch
+
+    torch.set_num_threads(1)
 
 
 @dataclasses.dataclass
@@ -51,7 +58,13 @@ def make_executor(
     if name == "inprocess":
         return None
     if name == "local":
-        return ProcessPoolExecutor(max_workers=workers or os.cpu_count())
+        # forkserver: workers never inherit a parent's torch thread pools; one torch thread each,
+        # since N single-threaded workers beat fewer multi-threaded ones on small CPU models.
+        return ProcessPoolExecutor(
+            max_workers=workers or os.cpu_count(),
+            mp_context=multiprocessing.get_context("forkserver"),
+            initializer=_one_torch_thread,
+        )
     if name == "dask":
         from distributed import Client, LocalCluster
 
