@@ -55,7 +55,7 @@ def test_sb_and_lb_start_from_identical_weights(env: Path) -> None:
     assert sb.batch_size != lb_.batch_size and sb.seed == lb_.seed
     ends = []
     for tcfg in (sb, lb_):
-        train.train(tcfg, progress=False)
+        train.train(tcfg, show_progress=False)
         ends.append(_parameters(train.load_model(tcfg)))
     start = _parameters(lb.initial_model(sb, train.load_data(sb)))
     torch.testing.assert_close(ends[0], ends[1], rtol=0, atol=1e-20)

@@ -1,6 +1,8 @@
-"""The notebooks: jupytext pairs in sync, parameters cells that match the chapters' configs."""
+"""The notebooks: jupytext pairs in sync, generated parameters cells, registered chapters."""
 
-import dataclasses
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import jupytext
@@ -9,10 +11,11 @@ import pytest
 import yaml
 
 from lrgap_nb import cli
-from lrgap_nb.chapters import CHAPTERS
+from lrgap_nb.chapters import registry
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
+CHAPTERS = list(registry().values())
 
 
 def cells(notebook):
@@ -21,39 +24,66 @@ def cells(notebook):
     ]
 
 
+def parameters_cells(notebook):
+    return [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
+
+
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
 def test_pair_is_in_sync(source):
     pair = source.with_suffix(".ipynb")
-    assert pair.exists(), f"{pair.name} missing: jupytext --to ipynb --set-kernel python3 {source}"
+    assert pair.exists(), f"{pair.name} missing: run lrgap pair"
     assert cells(jupytext.read(source)) == cells(jupytext.read(pair)), (
-        f"{pair.name} drifted from {source.name}: run jupytext --sync {source}"
+        f"{pair.name} drifted from {source.name}: run lrgap pair"
     )
     assert jupytext.read(pair).metadata["kernelspec"]["name"] == "python3"
 
 
-@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
-def test_one_parameters_cell_starting_with_smoke_profile(source):
-    notebook = jupytext.read(source)
-    tagged = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
-    assert len(tagged) == 1
-    first = tagged[0].source.splitlines()[0]
-    assert first.startswith('profile = "smoke"'), first
-
-
-@pytest.mark.parametrize("chapter", list(CHAPTERS.values()), ids=lambda c: c.name)
-def test_parameters_cell_exposes_exactly_the_config_fields(chapter):
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.name)
+def test_parameters_cell_is_generated_from_the_dataclass(chapter):
     notebook = jupytext.read(ROOT / "notebooks" / f"{chapter.notebook}.py")
+    (cell,) = parameters_cells(notebook)
+    assert cell.source.strip() == cli.parameters_source(chapter.name).strip(), (
+        f"the parameters cell of {chapter.notebook}.py drifted from its dataclass: "
+        f"run lrgap pair {chapter.name}"
+    )
     exposed = list(papermill.inspect_notebook(notebook))
-    fields = [f.name for f in dataclasses.fields(chapter.params_class())]
-    assert exposed == fields
+    assert exposed[0] == "profile"
+    assert exposed == [f for f in chapter.params_class().__dataclass_fields__ if f != "profiles"]
 
 
-def test_every_notebook_is_a_registered_chapter_in_the_toc():
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.name)
+def test_the_configuration_call_does_not_repeat_the_names(chapter):
+    source = (ROOT / "notebooks" / f"{chapter.notebook}.py").read_text()
+    assert f'lg.configure("{chapter.name}", globals())' in source
+    assert "chapter_config(" not in source
+
+
+def test_every_registered_chapter_has_a_notebook_pair_and_a_toc_entry():
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     listed = {entry["file"] for part in toc["parts"] for entry in part["chapters"]}
-    registered = {c.notebook for c in CHAPTERS.values()}
+    registered = {c.notebook for c in CHAPTERS}
     assert {p.stem for p in SOURCES} == registered
     assert registered <= listed
+    for stem in registered:
+        assert (ROOT / "notebooks" / f"{stem}.ipynb").is_file(), stem
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_each_figure_is_named_once_its_label_is_its_file_name(source):
+    for cell in jupytext.read(source).cells:
+        label = cell.metadata.get("mystnb", {}).get("figure", {}).get("name")
+        saved = re.findall(r'save_figure\([^,]+, "\w+", "([\w-]+)"\)', cell.source)
+        if label or saved:
+            assert saved == [label], (source.name, label, saved)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.name)
+def test_tables_and_parameters_import_no_torch(chapter):
+    code = (
+        "import sys; import lrgap_nb.chapters.{0}.params, lrgap_nb.chapters.{0}.tables; "
+        "sys.exit('torch' in sys.modules)".format(chapter.name)
+    )
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
 def test_cli_rejects_bad_parameters_before_starting_a_kernel(tmp_path, monkeypatch, capsys):
@@ -65,13 +95,15 @@ def test_cli_rejects_bad_parameters_before_starting_a_kernel(tmp_path, monkeypat
     assert (output.stat().st_mtime if output.exists() else None) == before
 
 
-def test_build_renders_full_when_every_full_run_is_cached(tmp_path, monkeypatch):
+def test_build_renders_the_largest_fully_cached_profile(tmp_path, monkeypatch):
     monkeypatch.setenv("LRGAP_ROOT", str(ROOT))
     monkeypatch.setenv("LRGAP_CACHE", str(tmp_path / "cache"))
     assert cli.profile_for("convex", "smoke") == "smoke"
-    full = CHAPTERS["convex"].runs(cli.chapter_config("convex", "full"))
-    for run in full[:-1]:
+    chapter = registry()["convex"]
+    overnight = chapter.runs(cli.chapter_config("convex", "overnight"))
+    for run in overnight[:-1]:
         run.execute()
     assert cli.profile_for("convex", "cpu") == "cpu"  # one run still missing
-    full[-1].execute()
-    assert cli.profile_for("convex", "cpu") == "full"
+    overnight[-1].execute()
+    assert cli.profile_for("convex", "cpu") == "full"  # convex's full runs are its overnight runs
+    assert cli.profile_for("convex", "full") == "full"

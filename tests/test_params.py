@@ -1,12 +1,13 @@
 import dataclasses
+import math
 
 import pytest
 
-from lrgap_nb.chapters import CHAPTERS, chapter_config
-from lrgap_nb.params import PROFILES, ParameterError, parse_override
+from lrgap_nb.chapters import chapter_config, registry
+from lrgap_nb.params import PROFILES, ParameterError, parameters_cell, parse_override
 
 
-@pytest.mark.parametrize("name", list(CHAPTERS))
+@pytest.mark.parametrize("name", list(registry()))
 @pytest.mark.parametrize("profile", PROFILES)
 def test_every_chapter_resolves_at_every_profile(name, profile):
     cfg = chapter_config(name, profile)
@@ -14,10 +15,46 @@ def test_every_chapter_resolves_at_every_profile(name, profile):
     assert dataclasses.is_dataclass(cfg)
 
 
+@pytest.mark.parametrize("chapter", list(registry().values()), ids=lambda c: c.name)
+def test_profiles_are_differences_from_the_papers_setting(chapter):
+    cls = chapter.params_class()
+    names = {f.name for f in dataclasses.fields(cls)}
+    assert set(cls.profiles) == set(PROFILES)
+    for profile, differences in cls.profiles.items():
+        assert set(differences) <= names - {"profile"}, profile
+        defaults = {f.name: f.default for f in dataclasses.fields(cls)}
+        assert all(defaults[k] != v for k, v in differences.items()), (
+            f"{profile} restates a default"
+        )
+
+
+@pytest.mark.parametrize("chapter", list(registry().values()), ids=lambda c: c.name)
+def test_every_parameter_states_its_meaning(chapter):
+    for field in dataclasses.fields(chapter.params_class()):
+        assert field.metadata.get("meaning"), field.name
+
+
+def test_parameters_cell_lists_meaning_and_papers_value():
+    cell = parameters_cell(registry()["convex"].params_class())
+    lines = cell.splitlines()
+    assert lines[0].startswith('profile: str = "smoke"')
+    assert (
+        "gauss_lr_large: float = None  # initial LR in the Gaussian experiment (paper: 0.1)"
+        in lines
+    )
+    assert "lr_large_sweep: list = None  # further initial LRs on the same datasets" in lines
+
+
 def test_overrides_replace_profile_defaults_and_none_keeps_them():
     cfg = chapter_config("convex", "smoke", lr_large=1.2, epsilon=None)
     assert cfg.lr_large == 1.2
     assert cfg.epsilon == chapter_config("convex", "smoke").epsilon
+
+
+def test_profile_values_apply_and_the_paper_value_is_the_default():
+    assert chapter_config("convex", "smoke").gauss_repeats == 200
+    cls = registry()["convex"].params_class()
+    assert {f.name: f.default for f in dataclasses.fields(cls)}["gauss_repeats"] == 10
 
 
 def test_int_is_accepted_for_float_and_converted():
@@ -30,6 +67,9 @@ def test_int_is_accepted_for_float_and_converted():
     [
         ({"lr_large": -0.1}, "'lr_large' is -0.1; it must be > 0"),
         ({"lr_small": 0}, "'lr_small' is 0; it must be > 0"),
+        ({"lr_large": math.nan}, "'lr_large' is nan; it must be finite"),
+        ({"lr_large": math.inf}, "'lr_large' is inf; it must be finite"),
+        ({"lr_large_sweep": [0.1, math.nan]}, "'lr_large_sweep'"),
         ({"anneal_step": 2.5}, "'anneal_step' must be of type int"),
         ({"epsilon": "small"}, "'epsilon' must be of type float"),
         ({"n_samples": True}, "'n_samples' must be of type int"),
@@ -44,7 +84,7 @@ def test_bad_parameters_fail_with_the_parameter_named(overrides, message):
 
 
 def test_unknown_profile_lists_the_allowed_ones():
-    with pytest.raises(ParameterError, match="allowed values: smoke, cpu, full"):
+    with pytest.raises(ParameterError, match="allowed values: smoke, cpu, overnight, full"):
         chapter_config("convex", "laptop")
 
 

@@ -30,17 +30,17 @@ def counting(value):
 
 
 def test_key_depends_on_every_field_and_kind():
-    base = results.config_key("toy", Toy(0.1, 0))
-    assert base == results.config_key("toy", Toy(0.1, 0))
-    assert base != results.config_key("toy", Toy(0.1, 1))
-    assert base != results.config_key("toy", Toy(0.2, 0))
-    assert base != results.config_key("other", Toy(0.1, 0))
+    base = results.config_key("toy", Toy(0.1, 0), 1)
+    assert base == results.config_key("toy", Toy(0.1, 0), 1)
+    assert base != results.config_key("toy", Toy(0.1, 1), 1)
+    assert base != results.config_key("toy", Toy(0.2, 0), 1)
+    assert base != results.config_key("other", Toy(0.1, 0), 1)
 
 
 def test_second_call_is_a_hit_with_provenance():
     compute, calls = counting(3)
-    first = results.cached("toy", Toy(0.1, 0), compute)
-    second = results.cached("toy", Toy(0.1, 0), compute)
+    first = results.cached("toy", Toy(0.1, 0), compute, 1)
+    second = results.cached("toy", Toy(0.1, 0), compute, 1)
     assert len(calls) == 1
     assert second.payload == {"value": 3} == first.payload
     for field in ("package_version", "torch_version", "device", "wall_time_s", "date"):
@@ -50,12 +50,12 @@ def test_second_call_is_a_hit_with_provenance():
 
 def test_corrupt_entry_is_moved_aside_and_recomputed(isolated_cache):
     compute, calls = counting(3)
-    entry = results.cached("toy", Toy(0.1, 0), compute)
+    entry = results.cached("toy", Toy(0.1, 0), compute, 1)
     data = json.loads(entry.path.read_text())
     data["payload"]["value"] = 4  # tampered: checksum no longer matches
     entry.path.write_text(json.dumps(data))
     with pytest.warns(UserWarning, match="checksum mismatch"):
-        again = results.cached("toy", Toy(0.1, 0), compute)
+        again = results.cached("toy", Toy(0.1, 0), compute, 1)
     assert again.payload == {"value": 3}
     assert len(calls) == 2
     kept = list(entry.path.parent.glob("*.corrupt-*"))
@@ -64,24 +64,31 @@ def test_corrupt_entry_is_moved_aside_and_recomputed(isolated_cache):
 
 def test_truncated_entry_is_detected(isolated_cache):
     compute, calls = counting(1)
-    entry = results.cached("toy", Toy(0.3, 0), compute)
+    entry = results.cached("toy", Toy(0.3, 0), compute, 1)
     entry.path.write_text(entry.path.read_text()[:20])
     with pytest.warns(UserWarning, match="results cache"):
-        results.cached("toy", Toy(0.3, 0), compute)
+        results.cached("toy", Toy(0.3, 0), compute, 1)
     assert len(calls) == 2
 
 
 def test_committed_results_are_used_without_recomputing(isolated_cache):
     compute, calls = counting(7)
-    key = results.config_key("toy", Toy(0.5, 0))
+    key = results.config_key("toy", Toy(0.5, 0), 1)
     prov = results.provenance(12.0, device="NVIDIA H200")
     committed = isolated_cache / "results" / "committed"
     results.write_entry(committed, "toy", key, {"lr": 0.5, "seed": 0}, {"value": 7}, prov)
-    hit = results.cached("toy", Toy(0.5, 0), compute)
+    hit = results.cached("toy", Toy(0.5, 0), compute, 1)
     assert calls == [] and hit.provenance["device"] == "NVIDIA H200"
 
 
 def test_no_temporary_files_are_left_behind(isolated_cache):
     compute, _ = counting(1)
-    entry = results.cached("toy", Toy(0.7, 0), compute)
+    entry = results.cached("toy", Toy(0.7, 0), compute, 1)
     assert [p.name for p in entry.path.parent.iterdir()] == [entry.path.name]
+
+
+def test_key_depends_on_the_protocol_version_not_the_package_version(monkeypatch):
+    key = results.config_key("toy", Toy(0.1, 0), 1)
+    assert key != results.config_key("toy", Toy(0.1, 0), 2)
+    monkeypatch.setattr("lrgap_nb.__version__", "99.0")
+    assert key == results.config_key("toy", Toy(0.1, 0), 1)  # a release keeps committed results

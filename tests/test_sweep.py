@@ -29,7 +29,7 @@ def slow_payload(config: SlowConfig) -> dict:
 
 
 def slow_run(value: int, log, seconds: float = 0.3) -> Run:
-    return Run("slow", "test_sweep:slow_payload", SlowConfig(value, str(log), seconds))
+    return Run("slow", "test_sweep:slow_payload", SlowConfig(value, str(log), seconds), 1)
 
 
 @pytest.fixture(autouse=True)
@@ -45,7 +45,7 @@ def computations(log) -> list[str]:
 def test_run_pickles_and_keys_like_the_cache(tmp_path):
     run = slow_run(3, tmp_path / "log")
     assert pickle.loads(pickle.dumps(run)) == run
-    assert run.key == results.config_key("slow", run.config)
+    assert run.key == results.config_key("slow", run.config, 1)
 
 
 def test_racing_workers_compute_each_config_once(tmp_path):

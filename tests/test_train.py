@@ -84,9 +84,9 @@ def test_schedules() -> None:
 
 def test_two_cpu_runs_are_bit_identical(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = dataclasses.replace(TINY, epochs=2)
-    first = train.train(cfg, progress=False)
+    first = train.train(cfg, show_progress=False)
     monkeypatch.setenv("LRGAP_CACHE", str(env / "cache2"))
-    second = train.train(cfg, progress=False)
+    second = train.train(cfg, show_progress=False)
     pd.testing.assert_frame_equal(first.history, second.history, check_exact=True)
     a, b = (torch.load(r.weights, weights_only=True)["model"] for r in (first, second))
     assert all(torch.equal(a[k], b[k]) for k in a)
@@ -100,7 +100,7 @@ def test_two_cpu_runs_are_bit_identical(env: Path, monkeypatch: pytest.MonkeyPat
 def test_resume_after_a_kill_equals_uninterrupted(
     env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    whole = train.train(TINY, progress=False)
+    whole = train.train(TINY, show_progress=False)
 
     monkeypatch.setenv("LRGAP_CACHE", str(env / "killed"))
 
@@ -109,10 +109,10 @@ def test_resume_after_a_kill_equals_uninterrupted(
             raise KeyboardInterrupt("killed after epoch 2")
 
     with pytest.raises(KeyboardInterrupt):
-        train.train(TINY, callback=kill, progress=False)
+        train.train(TINY, callback=kill, show_progress=False)
     saved = torch.load(train.checkpoint_path(TINY), weights_only=True)
     assert len(saved["history"]) == 2
-    resumed = train.train(TINY, progress=False)
+    resumed = train.train(TINY, show_progress=False)
     pd.testing.assert_frame_equal(whole.history, resumed.history, check_exact=True)
     assert resumed.history["lr"].tolist() == pytest.approx([0.05, 0.01, 0.01, 0.005])
     assert resumed.history["noise"].tolist() == pytest.approx([0.1 * 0.9**e for e in range(4)])
@@ -121,12 +121,12 @@ def test_resume_after_a_kill_equals_uninterrupted(
 def test_missing_data_folder_fails_clearly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LRGAP_DATA", str(tmp_path / "nowhere"))
     with pytest.raises(data.DataNotFoundError, match="nowhere"):
-        train.train(TrainConfig("f1", "mnist"), progress=False)
+        train.train(TrainConfig("f1", "mnist"), show_progress=False)
 
 
 def test_unknown_eval_split_fails_clearly(env: Path) -> None:
     with pytest.raises(ValueError, match="no split"):
-        train.train(TrainConfig("f1", "mnist", eval_sets=("valid",)), progress=False)
+        train.train(TrainConfig("f1", "mnist", eval_sets=("valid",)), show_progress=False)
 
 
 def test_run_cached_stores_history_and_weights(env: Path) -> None:
@@ -164,6 +164,6 @@ def test_adagrad_conv_net_with_shared_noise_and_batch_bn(
         bn_mode="batch",
         device="cpu",
     )
-    result = train.train(cfg, save_weights=False, progress=False)
+    result = train.train(cfg, save_weights=False, show_progress=False)
     assert result.weights is None and result.history.notna().all().all()
     assert result.final["train_acc"] * 32 == round(result.final["train_acc"] * 32)

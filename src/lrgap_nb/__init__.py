@@ -1,46 +1,41 @@
-"""lrgap_nb: the thin package behind the lrgap book. Notebooks need only `import lrgap_nb as lg`."""
+"""lrgap_nb: the thin package behind the lrgap book. Notebooks need only `import lrgap_nb as lg`.
 
-__version__ = "0.1.0"
+Everything is imported on first use, so `lrgap --help` and `lrgap list` import no torch:
+`lg.configure`, `lg.save_figure`, ... come from the shared core, `lg.<chapter>` is the chapter's
+package (`lg.convex.tables`) and any other `lg.<module>` a core module (`lg.stats`).
+"""
 
-from . import (  # noqa: E402
-    convex,
-    export,
-    large_batch,
-    large_lr,
-    learning_order,
-    patch,
-    plotting,
-    plotting_large_batch,
-    plotting_large_lr,
-    plotting_learning_order,
-    report,
-    synthetic,
-    widgets,
-)
-from .chapters import chapter_config  # noqa: E402
-from .export import downloads, save_figure, save_table  # noqa: E402
-from .params import PROFILES, ParameterError  # noqa: E402
-from .report import show_markdown  # noqa: E402
+from __future__ import annotations
 
-__all__ = [
-    "PROFILES",
-    "ParameterError",
-    "chapter_config",
-    "convex",
-    "downloads",
-    "export",
-    "large_batch",
-    "large_lr",
-    "learning_order",
-    "patch",
-    "plotting",
-    "plotting_large_batch",
-    "plotting_large_lr",
-    "plotting_learning_order",
-    "report",
-    "save_figure",
-    "save_table",
-    "show_markdown",
-    "synthetic",
-    "widgets",
-]
+import importlib
+from types import ModuleType
+from typing import Any
+
+__version__ = "0.2.0"
+
+_NAMES = {
+    "configure": "chapters",
+    "chapter_config": "chapters",
+    "ParameterError": "params",
+    "PROFILES": "params",
+    "save_figure": "export",
+    "save_table": "export",
+    "downloads": "export",
+    "show_markdown": "report",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _NAMES:
+        return getattr(importlib.import_module(f"{__name__}.{_NAMES[name]}"), name)
+    from .chapters import registry
+
+    if name in registry():
+        return importlib.import_module(f"{__name__}.chapters.{name}")
+    try:
+        module: ModuleType = importlib.import_module(f"{__name__}.{name}")
+    except ModuleNotFoundError as err:
+        if err.name != f"{__name__}.{name}":
+            raise
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    return module

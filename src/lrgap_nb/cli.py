@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from . import paths
-from .chapters import CHAPTERS, chapter_config, get_chapter
-from .params import PROFILES, ParameterError, parse_override
+from . import paths, progress
+from .chapters import chapter_config, get_chapter, registry
+from .params import PROFILES, ParameterError, parameters_cell, parse_override
+
+HIDDEN_IN_BOOK = ("parameters", "injected-parameters")  # tags of cells the book does not show
 
 
 def _source(stem: str) -> Path:
@@ -40,10 +44,27 @@ def _read_source(stem: str):
     return notebook
 
 
-def pair_chapter(name: str) -> Path:
-    """Rewrite notebooks/<stem>.ipynb from the .py source, with the smoke outputs nbval compares.
+def parameters_source(name: str) -> str:
+    """The `parameters` cell chapter `name` must have: generated from its dataclass."""
+    return parameters_cell(get_chapter(name).params_class())
 
-    Only cells marked `# NBVAL_CHECK_OUTPUT` keep outputs, so the pair stays small and in sync.
+
+def write_parameters_cell(name: str) -> Path:
+    """Rewrite the `parameters` cell of notebooks/<stem>.py from the chapter's dataclass."""
+    import jupytext
+
+    source = _source(get_chapter(name).notebook)
+    notebook = jupytext.read(source)
+    (cell,) = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
+    cell.source = parameters_source(name)
+    jupytext.write(notebook, source, fmt="py:percent")
+    return source
+
+
+def pair_chapter(name: str) -> Path:
+    """Regenerate the parameters cell, then rewrite notebooks/<stem>.ipynb from the .py source.
+
+    Only cells marked `# NBVAL_CHECK_OUTPUT` keep their (smoke) outputs, so the pair stays small.
     """
     import tempfile
 
@@ -51,6 +72,7 @@ def pair_chapter(name: str) -> Path:
     import papermill
 
     chapter = get_chapter(name)
+    write_parameters_cell(name)
     with tempfile.TemporaryDirectory() as tmp:
         executed = papermill.execute_notebook(
             _read_source(chapter.notebook),
@@ -71,7 +93,14 @@ def pair_chapter(name: str) -> Path:
 
 
 def run_chapter(name: str, profile: str, overrides: dict[str, Any]) -> Path:
-    """Execute notebooks/<stem>.py (the jupytext source) with papermill into book/<stem>.ipynb."""
+    """Execute notebooks/<stem>.py (the jupytext source) with papermill into book/<stem>.ipynb.
+
+    The notebook is written next to its target and renamed into place only when it succeeds, so
+    a failed run never replaces a good chapter. Progress bars go to this terminal.
+    """
+    import tempfile
+
+    import nbformat
     import papermill
 
     chapter = get_chapter(name)
@@ -85,18 +114,35 @@ def run_chapter(name: str, profile: str, overrides: dict[str, Any]) -> Path:
         )
     output = paths.book_dir() / f"{chapter.notebook}.ipynb"
     start = time.perf_counter()
-    papermill.execute_notebook(
-        notebook,
-        str(output),
-        parameters={"profile": profile, **overrides},
-        kernel_name="python3",
-        cwd=str(paths.book_dir()),
-        progress_bar=sys.stderr.isatty(),
-    )
+    fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.stem}.", suffix=".ipynb")
+    os.close(fd)
+    try:
+        with progress.to_terminal():
+            executed = papermill.execute_notebook(
+                notebook,
+                tmp,
+                parameters={"profile": profile, **overrides},
+                kernel_name="python3",
+                cwd=str(paths.book_dir()),
+                progress_bar=sys.stderr.isatty(),
+            )
+        hide_configuration(executed)
+        nbformat.write(executed, tmp)
+        os.replace(tmp, output)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
     print(
         f"{name}: {chapter.notebook}.ipynb at profile {profile} in {time.perf_counter() - start:.1f} s"
     )
     return output
+
+
+def hide_configuration(notebook) -> None:
+    """The parameters cell and papermill's injected one are not shown in the book."""
+    for cell in notebook.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if any(tag in HIDDEN_IN_BOOK for tag in tags) and "remove-cell" not in tags:
+            tags.append("remove-cell")
 
 
 def build_html(strict: bool = True) -> Path:
@@ -122,14 +168,12 @@ def build_html(strict: bool = True) -> Path:
 
 
 def cmd_list(_: argparse.Namespace) -> None:
-    for chapter in CHAPTERS.values():
+    for chapter in registry().values():
         print(f"{chapter.name}  (notebooks/{chapter.notebook}.py)  {chapter.title}")
-        defaults = chapter.defaults()
-        for field in chapter.params_class().__dataclass_fields__:
-            if field == "profile":
-                continue
-            values = " | ".join(f"{p}: {defaults[p].get(field)!r}" for p in PROFILES)
-            print(f"    {field:<22} {values}")
+        configs = {p: chapter_config(chapter.name, p) for p in PROFILES}
+        for field in dataclasses.fields(chapter.params_class())[1:]:  # after `profile`
+            values = " | ".join(f"{p}: {getattr(c, field.name)!r}" for p, c in configs.items())
+            print(f"    {field.name:<22} {values}")
 
 
 def cmd_run(args: argparse.Namespace) -> None:
@@ -138,7 +182,7 @@ def cmd_run(args: argparse.Namespace) -> None:
 
 
 def cmd_pair(args: argparse.Namespace) -> None:
-    for name in args.names or list(CHAPTERS):
+    for name in args.names or list(registry()):
         print(f"{name}: wrote {pair_chapter(name)}")
 
 
@@ -158,26 +202,26 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def profile_for(name: str, requested: str) -> str:
-    """`full` when every full-profile run of the chapter is already cached (e.g. GPU results
-    committed under results/committed/), so the book shows paper scale without retraining."""
+    """The largest profile at or above `requested` all of whose runs are cached (committed
+    overnight or GPU results), so the book shows the largest scale computed, without training."""
+    larger = PROFILES[PROFILES.index(requested) + 1 :]
     chapter = get_chapter(name)
-    if requested == "full":
-        return requested
-    runs = chapter.runs(chapter_config(name, "full"))
-    if runs and all(run.lookup() is not None for run in runs):
-        return "full"
+    for profile in reversed(larger):
+        runs = chapter.runs(chapter_config(name, profile))
+        if runs and all(run.lookup() is not None for run in runs):
+            return profile
     return requested
 
 
 def cmd_build(args: argparse.Namespace) -> None:
     start = time.perf_counter()
     if not args.skip_run:
-        for chapter in CHAPTERS.values():
-            chapter_config(chapter.name, args.profile)  # every chapter validates before any runs
-        for name in CHAPTERS:
+        for name in registry():
+            chapter_config(name, args.profile)  # every chapter validates before any runs
+        for name in registry():
             profile = args.profile if args.exact_profile else profile_for(name, args.profile)
             if profile != args.profile:
-                print(f"{name}: every full-profile run is cached; rendering it at full")
+                print(f"{name}: every {profile}-profile run is cached; rendering it at {profile}")
             run_chapter(name, profile, {})
     ran = time.perf_counter() - start
     html = build_html(strict=not args.no_strict)
@@ -215,7 +259,7 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--exact-profile",
         action="store_true",
-        help="never substitute cached full-profile results for the requested profile",
+        help="never substitute a larger, fully cached profile for the requested one",
     )
     build.set_defaults(func=cmd_build)
     return top

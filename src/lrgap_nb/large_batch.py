@@ -366,7 +366,7 @@ def _accuracies(
 
 def _train_one(config: SbLbConfig, batch_size: int) -> tuple[nn.Module, list[dict[str, Any]]]:
     tcfg = config.train_config(batch_size)
-    result = train.train(tcfg, save_weights=True, progress=False)
+    result = train.train(tcfg, save_weights=True, show_progress=False)
     model = train.load_model(tcfg)
     for path in (result.checkpoint, result.weights):
         if path is not None:

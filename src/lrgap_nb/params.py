@@ -1,18 +1,21 @@
-"""Chapter parameters: one frozen dataclass per chapter, filled from a profile and validated.
+"""Chapter parameters: every parameter written once, as a field of the chapter's frozen dataclass.
 
-Every notebook's `parameters` cell starts with `profile`; anything else left at `None` takes the
-profile's default. Validation happens before any work, so a typo fails in the first second.
+A field holds the parameter's type, its meaning and the paper's value (its default); a profile is
+a dict of differences from the paper's setting. The notebook's `parameters` cell is generated from
+the same fields (`parameters_cell`), so its comments cannot go stale. Validation happens before any
+work, so a typo fails in the first second.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
-PROFILES = ("smoke", "cpu", "full")
+PROFILES = ("smoke", "cpu", "overnight", "full")  # smallest to largest
 
 T = TypeVar("T")
 
@@ -34,6 +37,12 @@ def non_negative(**kwargs: Any) -> dict[str, Any]:
 def choice(*options: Any) -> dict[str, Any]:
     """Field metadata: the value must be one of `options`."""
     return {"choices": options}
+
+
+def param(default: Any, meaning: str, *, paper: bool = True, check: Mapping | None = None) -> Any:
+    """A chapter parameter: its default is the paper's value unless `paper=False` (our choice)."""
+    metadata = {"meaning": meaning, "paper": paper, **(check or {})}
+    return dataclasses.field(default=default, metadata=metadata)
 
 
 def check_profile(profile: Any) -> str:
@@ -65,6 +74,11 @@ def _type_ok(value: Any, annotation: Any) -> bool:
     return isinstance(value, annotation)
 
 
+def _numbers(value: Any) -> list[float]:
+    items = value if isinstance(value, (tuple, list)) else (value,)
+    return [v for v in items if isinstance(v, (int, float)) and not isinstance(v, bool)]
+
+
 def _check_field(field: dataclasses.Field, annotation: Any, value: Any) -> Any:
     name = field.name
     if not _type_ok(value, annotation):
@@ -72,50 +86,111 @@ def _check_field(field: dataclasses.Field, annotation: Any, value: Any) -> Any:
         raise ParameterError(
             f"parameter {name!r} must be of type {type_name}, got {value!r} ({type(value).__name__})"
         )
+    if any(not math.isfinite(v) for v in _numbers(value)):
+        raise ParameterError(f"parameter {name!r} is {value!r}; it must be finite")
     meta = field.metadata
     if "choices" in meta and value not in meta["choices"]:
         allowed = ", ".join(repr(c) for c in meta["choices"])
         raise ParameterError(f"parameter {name!r} is {value!r}; allowed values: {allowed}")
     if "min" in meta and value is not None:
-        values = value if isinstance(value, (tuple, list)) else (value,)
         low, inclusive = meta["min"], meta.get("min_inclusive", True)
-        for v in values:
+        for v in _numbers(value):
             if v < low or (v == low and not inclusive):
                 bound = f">= {low}" if inclusive else f"> {low}"
                 raise ParameterError(f"parameter {name!r} is {value!r}; it must be {bound}")
-    if isinstance(annotation, type) and annotation is float and isinstance(value, int):
+    if annotation is float and isinstance(value, int):
         return float(value)
     if isinstance(value, list):
         return tuple(value)
     return value
 
 
-def resolve(
-    cls: type[T],
-    profile: str,
-    defaults: Mapping[str, Mapping[str, Any]],
-    overrides: Mapping[str, Any] | None = None,
-) -> T:
-    """Build `cls` from the profile's defaults plus explicit overrides, validating every field.
+def validate_fields(obj: Any) -> None:
+    """Check (and normalise: int to float, list to tuple) every field of a frozen dataclass."""
+    hints = typing.get_type_hints(type(obj))
+    for f in dataclasses.fields(obj):
+        object.__setattr__(obj, f.name, _check_field(f, hints[f.name], getattr(obj, f.name)))
 
-    Overrides equal to None mean "use the profile default", matching the notebooks' parameters cells.
+
+@dataclasses.dataclass(frozen=True)
+class ChapterParams:
+    """Base of every chapter's parameters: `profile` first, then the chapter's own fields.
+
+    Subclasses set `profiles`: for each of PROFILES, the differences from the paper's setting.
     """
+
+    profile: str = param("full", "smoke | cpu | overnight | full", paper=False)
+
+    profiles: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
+
+    def __post_init__(self) -> None:
+        check_profile(self.profile)
+        validate_fields(self)
+
+    def table(self):
+        """Parameter, value at this profile, the paper's value and the meaning, one row each."""
+        import pandas as pd
+
+        rows = [
+            {
+                "parameter": f.name,
+                f"value ({self.profile})": _show(getattr(self, f.name)),
+                "paper": _show(f.default) if f.metadata.get("paper") else "—",
+                "meaning": f.metadata.get("meaning", ""),
+            }
+            for f in dataclasses.fields(self)
+            if f.name != "profile"
+        ]
+        return pd.DataFrame(rows)
+
+    def _repr_html_(self) -> str:
+        caption = f"<p><strong>Parameters at profile <code>{self.profile}</code></strong></p>"
+        return caption + self.table().to_html(index=False, border=0)
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, tuple):
+        return ", ".join(map(str, value)) or "none"
+    return str(value)
+
+
+def resolve(cls: type[T], profile: str, overrides: Mapping[str, Any] | None = None) -> T:
+    """Build `cls` at `profile` plus explicit overrides (None means "the profile's value")."""
     check_profile(profile)
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}
+    fields = {f.name for f in dataclasses.fields(cls)}
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
-    unknown = sorted(set(given) - set(fields))
+    unknown = sorted(set(given) - fields)
     if unknown:
         raise ParameterError(
             f"unknown parameter(s) {', '.join(unknown)} for {cls.__name__}; "
             f"known: {', '.join(sorted(fields))}"
         )
-    values = {"profile": profile, **defaults[profile], **given}
-    missing = sorted(n for n in fields if n not in values)
-    if missing:
-        raise ParameterError(f"{cls.__name__} has no value for {', '.join(missing)}")
-    checked = {n: _check_field(f, hints[n], values[n]) for n, f in fields.items()}
-    return cls(**checked)
+    return cls(**{**cls.profiles[profile], **given, "profile": profile})
+
+
+def _annotation(hint: Any) -> str:
+    """The type papermill shows for a parameter (`--help-notebook`): a plain name, no `| None`."""
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    if typing.get_origin(hint) in (typing.Union, types.UnionType) and len(args) == 1:
+        return _annotation(args[0])
+    if typing.get_origin(hint) in (tuple, list):
+        return "list"
+    return getattr(hint, "__name__", "object")
+
+
+def parameters_cell(cls: type) -> str:
+    """The notebook's `parameters` cell, generated from the dataclass (see `lrgap pair`)."""
+    hints = typing.get_type_hints(cls)
+    lines = [f'profile: str = "smoke"  # {" | ".join(PROFILES)}; each None takes its value']
+    for f in dataclasses.fields(cls):
+        if f.name == "profile":
+            continue
+        paper = f" (paper: {_show(f.default)})" if f.metadata.get("paper") else ""
+        meaning = f.metadata.get("meaning", "")
+        lines.append(f"{f.name}: {_annotation(hints[f.name])} = None  # {meaning}{paper}")
+    return "\n".join(lines)
 
 
 def parse_override(text: str) -> tuple[str, Any]:

@@ -1,65 +1,58 @@
-"""Figures. Functions take `ax=None` (or `axes=None`), draw, and return the axes; they never train."""
+"""The book's figure style, set once: palette, sizes and what a shaded band means.
+
+Chapters draw their figures in their own `figures.py` with these helpers; no notebook builds a
+layout. Every band in the book is the mean ± one standard deviation across seeds (`BAND`), and
+every caption says so.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 
-PATH_STYLES = {
-    "large then small": dict(color="tab:blue", marker="o"),
-    "small throughout": dict(color="tab:red", marker="."),
+# One colour per method, shared by every chapter (the same role gets the same colour).
+PALETTE = {
+    "large LR + anneal": "tab:blue",
+    "large then small": "tab:blue",
+    "L-S": "tab:blue",
+    "SB": "tab:blue",
+    "small LR": "tab:red",
+    "small throughout": "tab:red",
+    "S": "tab:red",
+    "LB": "tab:red",
+    "small LR + noise": "tab:green",
+    "S + noise": "tab:green",
+    "LB (SB's epochs)": "tab:orange",
 }
+SIZES = {"single": (6.5, 3.6), "wide": (11.0, 3.8), "square": (5.0, 5.0)}
+BAND = "mean ± one standard deviation across seeds"
+ANNEAL_STYLE = dict(color="grey", linestyle=":", linewidth=1.0)
 
 
-def convex_contours(
-    X: np.ndarray,
-    y: np.ndarray,
-    beta_star: np.ndarray,
-    paths: dict[str, np.ndarray],
-    axes=None,
-):
-    """Train-loss and population-loss contours side by side, with the GD paths drawn on both."""
-    from .convex import population_loss, train_loss
-
-    if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(10, 4.4), sharex=True, sharey=True)
-    points = np.concatenate([beta_star[None], np.zeros((1, 2)), *paths.values()])
-    centre = (points.min(axis=0) + points.max(axis=0)) / 2
-    half = (points.max(axis=0) - points.min(axis=0)).max() / 2 + 0.3
-    low, high = centre - half, centre + half  # a square window, so circles look round
-    g1, g2 = np.meshgrid(np.linspace(low[0], high[0], 160), np.linspace(low[1], high[1], 160))
-    grid = np.stack([g1, g2], axis=-1)
-    surfaces = {
-        "train loss $\\hat L_n(\\beta)$": train_loss(grid, X, y),
-        "test loss $L_D(\\beta)$": population_loss(grid, beta_star),
-    }
-    for ax, (title, surface) in zip(axes, surfaces.items(), strict=True):
-        levels = np.quantile(surface, np.linspace(0.002, 0.9, 14))
-        ax.contour(g1, g2, surface, levels=np.unique(levels), cmap="Greys", linewidths=0.8)
-        for name, path in paths.items():
-            final = path[-1]
-            label = (
-                f"{name}: {len(path) - 1} steps, train {float(train_loss(final, X, y)):.4f}, "
-                f"test {float(population_loss(final, beta_star)):.4f}"
-            )
-            ax.plot(path[:, 0], path[:, 1], lw=1.2, ms=3, label=label, **PATH_STYLES.get(name, {}))
-            ax.plot(*final, marker="*", ms=12, color=PATH_STYLES.get(name, {}).get("color"))
-        ax.plot(*beta_star, marker="x", color="k", ms=8)
-        ax.set(title=title, xlabel="$\\beta_1$", ylabel="$\\beta_2$", aspect="equal")
-    axes[0].legend(loc="upper center", bbox_to_anchor=(1.05, -0.18), fontsize=8, frameon=False)
-    return axes
+def colour(name: str) -> str | None:
+    return PALETTE.get(name)
 
 
-def difference_histogram(rmse, ax=None):
-    """Histogram of test-RMSE(small) − test-RMSE(large then small) over datasets."""
-    import seaborn as sns
+def axes(ncols: int = 1, size: str = "single", **subplots) -> np.ndarray:
+    """A row of `ncols` axes at one of the book's sizes (width scales with the columns)."""
+    width, height = SIZES[size]
+    _, grid = plt.subplots(
+        1, ncols, figsize=(width * max(1, ncols / 2), height), squeeze=False, **subplots
+    )
+    return grid[0]
 
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 3.5))
-    diff = rmse["small throughout"] - rmse["large then small"]
-    sns.histplot(diff, bins=40, ax=ax, color="tab:blue")
-    ax.axvline(0, color="k", lw=1)
-    ax.axvline(diff.mean(), color="tab:red", ls="--", label=f"mean {diff.mean():.4f}")
-    ax.set(xlabel="test RMSE difference (small − large then small)", ylabel="datasets")
-    ax.legend()
-    return ax
+
+def band(ax, x: Sequence[float], values: pd.DataFrame, name: str, **line) -> None:
+    """Mean line of `values` (one column per seed) with the book's band, coloured for `name`."""
+    values = pd.DataFrame(values)
+    mean = values.mean(axis=1).to_numpy()
+    std = values.std(axis=1, ddof=1).fillna(0.0).to_numpy()
+    ax.plot(x, mean, color=colour(name), label=name, **line)
+    ax.fill_between(x, mean - std, mean + std, color=colour(name), alpha=0.15, linewidth=0)
+
+
+def mark_anneal(ax, at: float, label: str = "anneal") -> None:
+    ax.axvline(at, label=label, **ANNEAL_STYLE)

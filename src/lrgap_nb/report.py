@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
-import numpy as np
 import pandas as pd
-
-
-def mean_std(values: Sequence[float], digits: int = 1) -> str:
-    """ "mean ± std" over seeds (sample std); a single seed shows its value alone."""
-    values = np.asarray(values, dtype=float)
-    if len(values) < 2:
-        return f"{values.mean():.{digits}f}"
-    return f"{values.mean():.{digits}f} ± {values.std(ddof=1):.{digits}f}"
-
 
 CLAIM_COLUMNS = ["chapter", "claim", "paper", "ours", "scale", "verdict"]
 
@@ -31,12 +21,12 @@ def save_claims(chapter: str, rows: list[dict]) -> pd.DataFrame:
 def summary_table() -> pd.DataFrame:
     """Every chapter's claims.csv, concatenated in chapter order (the book's landing table)."""
     from . import paths
-    from .chapters import CHAPTERS
+    from .chapters import registry
 
     root = paths.book_dir() / "_extra" / "outputs"
     tables = [
         pd.read_csv(root / name / "claims.csv")
-        for name in CHAPTERS
+        for name in registry()
         if (root / name / "claims.csv").is_file()
     ]
     return pd.concat(tables) if tables else pd.DataFrame(columns=CLAIM_COLUMNS)
@@ -53,12 +43,12 @@ def write_summary() -> None:
 
 def chapter_links() -> pd.DataFrame:
     """Each chapter's title as a MyST link to its page (the csv-table cells are parsed as MyST)."""
-    from .chapters import CHAPTERS
+    from .chapters import registry
 
     return pd.DataFrame(
         {
-            "chapter": list(CHAPTERS),
-            "link": [f"[{c.title}]({c.notebook}.ipynb)" for c in CHAPTERS.values()],
+            "chapter": list(registry()),
+            "link": [f"[{c.title}]({c.notebook}.ipynb)" for c in registry().values()],
         }
     )
 

@@ -1,4 +1,8 @@
-"""Results cache: one JSON file per run, keyed by a hash of its full config, with provenance.
+"""Results cache: one JSON file per run, keyed by its kind, full config and protocol version.
+
+The protocol version belongs to the kind of run (declared beside its runner) and is bumped when
+its computation changes, so refactors keep committed results valid and changed code never reuses
+stale ones; `tests/test_golden.py` recomputes a small result per kind to catch a missed bump.
 
 Files are written atomically (temporary file, then rename). Each carries a checksum over its config
 and payload; an unreadable or mismatching file is moved aside (never deleted) and recomputed.
@@ -58,9 +62,9 @@ def config_dict(config: Any) -> dict[str, Any]:
     return json.loads(_canonical(dict(config)))
 
 
-def config_key(kind: str, config: Any) -> str:
-    """Hash of the run's kind, full config and the package version (a new version recomputes)."""
-    text = _canonical({"kind": kind, "config": config_dict(config), "code": __version__})
+def config_key(kind: str, config: Any, protocol: int) -> str:
+    """Hash of the run's kind, its full config and the kind's protocol version."""
+    text = _canonical({"kind": kind, "config": config_dict(config), "protocol": protocol})
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
@@ -71,7 +75,7 @@ def _checksum(config: dict[str, Any], payload: dict[str, Any]) -> str:
 def git_commit() -> str | None:
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
+            ["git", "describe", "--always", "--dirty", "--abbrev=7"],
             cwd=paths.project_root(),
             capture_output=True,
             text=True,
@@ -151,9 +155,9 @@ def quarantine(path: Path, reason: str) -> None:
     os.replace(path, target)
 
 
-def lookup(kind: str, config: Any) -> Result | None:
+def lookup(kind: str, config: Any, protocol: int) -> Result | None:
     """A verified entry for this config from the local or committed cache, or None."""
-    key = config_key(kind, config)
+    key = config_key(kind, config, protocol)
     for folder in (paths.cache_dir(), paths.committed_cache_dir()):
         path = entry_path(folder, kind, key)
         if not path.exists():
@@ -210,26 +214,26 @@ class Claim:
         self.path.unlink(missing_ok=True)
 
 
-def cached(kind: str, config: Any, compute: Callable[[], dict[str, Any]]) -> Result:
+def cached(kind: str, config: Any, compute: Callable[[], dict[str, Any]], protocol: int) -> Result:
     """Return the cached result for `config`, computing and storing it on a miss.
 
     Safe to call from racing workers: exactly one computes, the others wait for its entry.
     """
-    key = config_key(kind, config)
+    key = config_key(kind, config, protocol)
     claim_path = entry_path(paths.cache_dir(), kind, key).with_suffix(".claim")
     while True:
-        if (hit := lookup(kind, config)) is not None:
+        if (hit := lookup(kind, config, protocol)) is not None:
             return hit
         claim = Claim.try_acquire(claim_path)
         if claim is not None:
             break
         time.sleep(WAIT_POLL_S)
     try:
-        if (hit := lookup(kind, config)) is not None:  # finished while we were claiming
+        if (hit := lookup(kind, config, protocol)) is not None:  # finished while we were claiming
             return hit
         start = time.perf_counter()
         payload = compute()
-        prov = provenance(time.perf_counter() - start)
+        prov = {**provenance(time.perf_counter() - start), "protocol": protocol}
         return write_entry(paths.cache_dir(), kind, key, config_dict(config), payload, prov)
     finally:
         claim.release()

@@ -16,17 +16,19 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Any
 
 import pandas as pd
-from tqdm.auto import tqdm
 
+from . import progress
 from .runs import Run, execute_run
 
 EXECUTORS = ("inprocess", "local", "dask", "slurm")
 
 
-def _one_torch_thread() -> None:
+def _init_worker(progress_target: str | None) -> None:
+    """One torch thread per worker; progress bars where the parent's go."""
     import torch
 
     torch.set_num_threads(1)
+    progress.set_target(progress_target)
 
 
 @dataclasses.dataclass
@@ -63,7 +65,8 @@ def make_executor(
         return ProcessPoolExecutor(
             max_workers=workers or os.cpu_count(),
             mp_context=multiprocessing.get_context("forkserver"),
-            initializer=_one_torch_thread,
+            initializer=_init_worker,
+            initargs=(progress.target(),),
         )
     if name == "dask":
         from distributed import Client, LocalCluster
@@ -108,7 +111,7 @@ def execute(runs: Sequence[Run], executor: Any | None = None, poll_s: float = 0.
             rows.append({"kind": run.kind, "key": run.key, "status": "cached", "seconds": 0.0})
         else:
             pending.append(run)
-    with tqdm(total=len(unique), initial=len(rows), desc="sweep", unit="run") as bar:
+    with progress.bar(total=len(unique), initial=len(rows), desc="sweep", unit="run") as bar:
         if executor is None:
             for run in pending:
                 rows.append(_outcome(run, lambda run=run: execute_run(run)))

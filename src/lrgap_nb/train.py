@@ -13,7 +13,6 @@ import dataclasses
 import functools
 import os
 import tempfile
-import typing
 from collections.abc import Callable
 from dataclasses import field
 from pathlib import Path
@@ -23,10 +22,9 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
-from . import data, device, models, paths, results
-from .params import _check_field, choice, non_negative, positive
+from . import data, device, models, paths, progress, results
+from .params import choice, non_negative, positive, validate_fields
 from .runs import Run
 from .schedules import exponential, multi_step
 
@@ -68,9 +66,7 @@ class TrainConfig:
     compile: bool = False  # torch.compile on CUDA
 
     def __post_init__(self) -> None:
-        hints = typing.get_type_hints(type(self))
-        for f in dataclasses.fields(self):
-            object.__setattr__(self, f.name, _check_field(f, hints[f.name], getattr(self, f.name)))
+        validate_fields(self)
         models.check_model_name(self.model)
         data.dataset_spec(self.dataset)
         for kind in ("lr", "noise"):
@@ -121,8 +117,12 @@ def noise_at(config: TrainConfig, epoch: int) -> float:
     return stepped(epoch) * exponential(1.0, config.noise_decay)(epoch)
 
 
+PROTOCOL = 1  # version of the "train" kind's computation: bump when train_payload's numbers change
+
+
 def checkpoint_path(config: TrainConfig) -> Path:
-    return paths.cache_dir() / "checkpoints" / f"{results.config_key('train', config)}.pt"
+    key = results.config_key("train", config, PROTOCOL)
+    return paths.cache_dir() / "checkpoints" / f"{key}.pt"
 
 
 def weights_path(config: TrainConfig) -> Path:
@@ -216,7 +216,7 @@ def _train_epoch(
     config: TrainConfig,
     epoch: int,
     dev: torch.device,
-    progress: bool,
+    show_progress: bool,
 ) -> tuple[float, float]:
     gen = data.epoch_generator(config.seed, epoch, dev)
     augment = data.crop_flip if config.augment else None
@@ -225,8 +225,8 @@ def _train_epoch(
     total_loss = torch.zeros((), device=dev)
     correct = torch.zeros((), device=dev, dtype=torch.int64)
     seen = 0
-    for x, y in tqdm(
-        batches, total=total, desc=f"epoch {epoch + 1}", leave=False, disable=not progress
+    for x, y in progress.bar(
+        batches, total=total, desc=f"epoch {epoch + 1}", leave=False, disable=not show_progress
     ):
         with device.autocast(dev):
             out = net(x)
@@ -249,7 +249,7 @@ def train(
     download: bool | None = None,
     callback: Callable[[int, dict[str, Any]], None] | None = None,
     save_weights: bool = True,
-    progress: bool = True,
+    show_progress: bool = True,
 ) -> TrainResult:
     """Train (or resume, or return the finished checkpoint of) the run `config` describes.
 
@@ -274,12 +274,12 @@ def train(
         optimizer.load_state_dict(state["optimizer"])
         device.set_rng_state(state["rng"])
         history = state["history"]
-    epochs = tqdm(
+    epochs = progress.bar(
         range(len(history), config.epochs),
         initial=len(history),
         total=config.epochs,
         desc=f"{config.model} on {config.dataset}",
-        disable=not progress,
+        disable=not show_progress,
     )
     for epoch in epochs:
         lr, noise = lr_at(config, epoch, history), noise_at(config, epoch)
@@ -288,7 +288,7 @@ def train(
         models.set_noise(model, noise)
         model.train()
         train_loss, train_acc = _train_epoch(
-            net, optimizer, splits["train"], config, epoch, dev, progress
+            net, optimizer, splits["train"], config, epoch, dev, show_progress
         )
         row: dict[str, Any] = {
             "epoch": epoch + 1,
@@ -334,7 +334,7 @@ def train_payload(config: TrainConfig) -> dict[str, Any]:
 
 def train_run(config: TrainConfig) -> Run:
     """A training run as a picklable unit of work for `lrgap_nb.sweep`."""
-    return Run("train", "lrgap_nb.train:train_payload", config)
+    return Run("train", "lrgap_nb.train:train_payload", config, PROTOCOL)
 
 
 def run_cached(config: TrainConfig) -> results.Result:

@@ -1,0 +1,89 @@
+"""The book's chapters: each is a package `lrgap_nb.chapters.<name>` that registers itself.
+
+A chapter package holds the same few modules: `params` (its parameters, profiles and the paper's
+numbers), `runs` (what it trains, through the results cache; torch lives here), `tables` (tables,
+verdicts and claims; no torch) and `figures`, plus whatever only that chapter uses. Its
+`__init__.py` defines `CHAPTER` and imports nothing heavy, so `lrgap list` needs no torch.
+Adding a chapter: its folder, its notebook and one `_toc.yml` line (see CONTRIBUTING.md).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import importlib
+import pkgutil
+from collections.abc import Callable, Mapping
+from types import ModuleType
+from typing import Any
+
+from ..params import ChapterParams, ParameterError, resolve
+
+
+@dataclasses.dataclass(frozen=True)
+class Chapter:
+    name: str  # the package's name, used on the command line
+    notebook: str  # stem of notebooks/<stem>.py
+    title: str
+    params: str  # name of the ChapterParams subclass in the chapter's params module
+
+    def module(self, name: str) -> ModuleType:
+        return importlib.import_module(f"{__name__}.{self.name}.{name}")
+
+    def params_class(self) -> type[ChapterParams]:
+        return getattr(self.module("params"), self.params)
+
+    def runs(self, cfg: ChapterParams) -> list:
+        """The cached runs the chapter declares for `cfg` (what `lrgap sweep` computes)."""
+        return self.module("runs").chapter_runs(cfg)
+
+
+def submodules(package: str) -> Callable[[str], ModuleType]:
+    """A module `__getattr__` that imports a chapter's submodules on first use (`lg.convex.maths`)."""
+
+    def load(name: str) -> ModuleType:
+        try:
+            return importlib.import_module(f"{package}.{name}")
+        except ModuleNotFoundError as err:
+            if err.name != f"{package}.{name}":
+                raise
+            raise AttributeError(f"module {package!r} has no attribute {name!r}") from None
+
+    return load
+
+
+@functools.cache
+def registry() -> Mapping[str, Chapter]:
+    """Every chapter package's CHAPTER, in notebook order."""
+    found = [
+        importlib.import_module(f"{__name__}.{info.name}").CHAPTER
+        for info in pkgutil.iter_modules(__path__)
+        if info.ispkg
+    ]
+    return {c.name: c for c in sorted(found, key=lambda c: c.notebook)}
+
+
+def get_chapter(name: str) -> Chapter:
+    chapters = registry()
+    if name not in chapters:
+        raise ParameterError(f"unknown chapter {name!r}; chapters: {', '.join(chapters)}")
+    return chapters[name]
+
+
+def chapter_config(name: str, profile: str = "smoke", **overrides: Any) -> ChapterParams:
+    """Validated parameters of chapter `name` at `profile`; None overrides take the profile's."""
+    return resolve(get_chapter(name).params_class(), profile, overrides)
+
+
+def configure(name: str, namespace: Mapping[str, Any]) -> ChapterParams:
+    """The chapter's parameters from a notebook's namespace (its generated `parameters` cell)."""
+    import dataclasses as dc
+
+    fields = [f.name for f in dc.fields(get_chapter(name).params_class())]
+    missing = [n for n in fields if n not in namespace]
+    if missing:
+        raise ParameterError(
+            f"the parameters cell lacks {', '.join(missing)}: run `lrgap pair {name}`"
+        )
+    values = {n: namespace[n] for n in fields}
+    return chapter_config(name, values.pop("profile"), **values)
