@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -14,7 +16,7 @@
 # %% [markdown]
 # # Large learning rates in a convex problem
 #
-# **Claim tested.** The seed report (section 4) argues that the large-learning-rate effect needs no
+# **Claim tested.** The survey report (section 4) argues that the large-learning-rate effect needs no
 # neural network: in two-dimensional linear regression with too few samples, gradient descent
 # stopped at the same train loss $\epsilon$ can land on points whose test losses differ by a factor
 # of two, and a large initial learning rate followed by an anneal lands on the better one. It backs
@@ -24,43 +26,25 @@
 # datasets with confidence intervals, and let you move the learning rates yourself.
 
 # %% tags=["parameters"]
-profile = "smoke"  # smoke | cpu | full; every None below takes this profile's default
-lr_large = None  # initial LR of "large then small" (default 1.4)
-lr_small = None  # LR after the anneal and of "small throughout" (default 0.05)
-anneal_step = None  # GD steps at lr_large before the anneal (default 4)
-epsilon = None  # stop at the first step whose train loss is at most epsilon (default 0.01)
-n_samples = None  # samples in the two-point demo (default 3)
-seed = None  # seed of the demo's samples (default 2: two samples at e1, one at e2)
-gauss_n = None  # examples per Gaussian dataset (seed report: 10)
-gauss_repeats = None  # Gaussian datasets (smoke 200, cpu 1000, full 10000; seed report: 10)
-gauss_lr_large = None  # initial LR in the Gaussian experiment (seed report: 0.1)
-gauss_lr_small = None  # LR after the anneal (seed report: 0.01)
-gauss_anneal_step = None  # steps at gauss_lr_large before the anneal (default 10)
-gauss_epsilon = None  # early-stopping train loss (seed report: 0.1)
-lr_large_sweep = None  # further initial LRs on the same datasets (default [0.1, 0.2, 0.4, 0.6])
-slider_points = None  # values per slider in the book's precomputed explorer (smoke 2, cpu 3)
+profile: str = "smoke"  # smoke | cpu | overnight | full; each None takes its value
+lr_large: float = None  # initial LR of "large then small"
+lr_small: float = None  # LR after the anneal and of "small throughout"
+anneal_step: int = None  # GD steps at lr_large before the anneal
+epsilon: float = None  # stop at the first step with train loss at most epsilon
+n_samples: int = None  # samples in the two-point demo (paper: 3)
+seed: int = None  # seed of the demo's samples (2 draws two at e1, one at e2)
+gauss_n: int = None  # examples per Gaussian dataset (paper: 10)
+gauss_repeats: int = None  # Gaussian datasets (paper: 10)
+gauss_lr_large: float = None  # initial LR in the Gaussian experiment (paper: 0.1)
+gauss_lr_small: float = None  # LR after the anneal (and throughout) (paper: 0.01)
+gauss_anneal_step: int = None  # steps at gauss_lr_large before the anneal (not in the report)
+gauss_epsilon: float = None  # early-stopping train loss (paper: 0.1)
+lr_large_sweep: list = None  # further initial LRs on the same datasets
 
-# %%
+# %% tags=["remove-input"]
 import lrgap_nb as lg
 
-cfg = lg.chapter_config(
-    "convex",
-    profile=profile,
-    lr_large=lr_large,
-    lr_small=lr_small,
-    anneal_step=anneal_step,
-    epsilon=epsilon,
-    n_samples=n_samples,
-    seed=seed,
-    gauss_n=gauss_n,
-    gauss_repeats=gauss_repeats,
-    gauss_lr_large=gauss_lr_large,
-    gauss_lr_small=gauss_lr_small,
-    gauss_anneal_step=gauss_anneal_step,
-    gauss_epsilon=gauss_epsilon,
-    lr_large_sweep=lr_large_sweep,
-    slider_points=slider_points,
-)
+cfg = lg.configure("convex", globals())
 cfg
 
 # %% [markdown]
@@ -71,8 +55,9 @@ cfg
 #
 # $$L_D(\beta) = \tfrac12(\beta_1-\beta_1^*)^2 + \tfrac12(\beta_2-\beta_2^*)^2 .$$
 #
-# With $n = 3$ samples, two of them share the same $x$ with probability $3/4$. If two sit at $e_1$
-# and one at $e_2$, the train loss weighs the coordinates by the fraction of samples on them,
+# With $n = 3$ samples on two points, two of them always share an $x$; with probability $3/4$ the
+# split is exactly two and one (a three-and-none split has probability $1/4$). If two sit at
+# $e_1$ and one at $e_2$, the train loss weighs the coordinates by the fraction of samples on them,
 #
 # $$\hat L_3(\beta) = \tfrac23(\beta_1-\beta_1^*)^2 + \tfrac13(\beta_2-\beta_2^*)^2 .$$
 #
@@ -81,12 +66,13 @@ cfg
 # $(\beta_1-\beta_1^*)^2 = \tfrac32\epsilon$ and so test loss $\tfrac34\epsilon$; one whose error
 # lies on the single coordinate has $(\beta_2-\beta_2^*)^2 = 3\epsilon$ and test loss
 # $\tfrac32\epsilon$. (The report's formulas index the coordinates the other way round; the
-# result is the same.) The table below is computed from these formulas in `lrgap_nb.convex`, and
+# result is the same.) The table below is computed from these formulas in
+# `lrgap_nb.chapters.convex.maths`, and
 # the unit tests check it against the closed forms for arbitrary $\epsilon$ and $\beta^*$.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-analytic = lg.convex.analytic_table(epsilon=0.1, beta_star=lg.convex.BETA_STAR)
+analytic = lg.convex.maths.analytic_table(epsilon=0.1, beta_star=lg.convex.params.BETA_STAR)
 lg.save_table(analytic, "convex", "analytic_table")
 analytic.round(4)
 
@@ -102,13 +88,14 @@ analytic.round(4)
 # analogue of Li, Wei & Ma's learning order: the schedule decides which component is fitted first.
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-convex-paths", "caption": "Gradient descent on the train loss (left) from $\\beta = 0$, stopped at the first step with train loss at most $\\epsilon$, for the two schedules; the same paths on the test-loss surface (right). Stars mark where each stops, the cross marks $\\beta^*$. The legend gives steps, final train loss and final test loss."}}
-X, y = lg.convex.two_point_samples(cfg.n_samples, cfg.seed, lg.convex.BETA_STAR)
-paths = lg.convex.demo_paths(cfg, lg.convex.BETA_STAR)
-axes = lg.plotting.convex_contours(X, y, lg.convex.BETA_STAR, paths)
-lg.save_figure(axes[0].figure, "convex", "gd_paths")
+beta_star = lg.convex.params.BETA_STAR
+X, y = lg.convex.maths.two_point_samples(cfg.n_samples, cfg.seed, beta_star)
+paths = lg.convex.maths.demo_paths(cfg, beta_star)
+axes = lg.convex.figures.convex_contours(X, y, beta_star, paths)
+lg.save_figure(axes[0].figure, "convex", "fig-convex-paths")
 
 # %%
-demo = lg.convex.path_summary(paths, X, y, lg.convex.BETA_STAR, cfg.epsilon)
+demo = lg.convex.tables.path_summary(paths, X, y, beta_star, cfg.epsilon)
 demo.round(4)
 
 # %% [markdown]
@@ -117,20 +104,20 @@ demo.round(4)
 # The sliders below set the large and the small learning rate, the anneal step, $\epsilon$, the
 # number of samples and their seed; the figure and the train and test losses under it follow.
 # In the published book no Python runs: every slider position was computed when the chapter was
-# executed (a grid of `cfg.slider_points` values per slider, always including the chapter's own
+# executed (a grid of two values per slider, always including the chapter's own
 # setting, which is where the sliders start) and moving a slider only chooses which picture to
 # show. With a running kernel (Jupyter, Binder or Colab), the cell after it gives continuous
 # sliders that rerun gradient descent on every move; the book shows its code, not its output,
 # because those sliders do nothing without a kernel.
 
 # %%
-lg.widgets.static_explorer(cfg)
+lg.convex.widgets.static_explorer(cfg)
 
 # %% tags=["remove-output"]
-lg.widgets.live_explorer(cfg)  # needs a running kernel: try it in Jupyter, Binder or Colab
+lg.convex.widgets.live_explorer(cfg)  # needs a running kernel: try it in Jupyter, Binder or Colab
 
 # %% [markdown]
-# ## The seed's Gaussian experiment, and a thousand more datasets
+# ## The survey report's Gaussian experiment, and a thousand more datasets
 #
 # The report draws datasets of 10 examples with $x \sim N(0, I_2)$, runs gradient descent with
 # learning rate 0.1 annealed to 0.01 and with 0.01 throughout, stops both at train loss 0.1 and
@@ -143,17 +130,17 @@ lg.widgets.live_explorer(cfg)  # needs a running kernel: try it in Jupyter, Bind
 # difference is a bootstrap interval; the win rate's is a Clopper–Pearson interval.
 
 # %%
-runs = lg.convex.chapter_runs(cfg)  # the seed's setting first, then larger initial LRs
+runs = lg.convex.runs.chapter_runs(cfg)  # the report's setting first, then larger initial LRs
 results = {run.config: run.execute() for run in runs}  # from the results cache when present
-seed_setting = results[runs[0].config]
-table = lg.convex.gaussian_table(seed_setting)
-lg.save_table(table, "convex", "gaussian_vs_seed")
-print(f"profile {cfg.profile}: {table.attrs['datasets']} datasets (seed report: 10)")
+report_setting = results[runs[0].config]
+table = lg.convex.tables.gaussian_table(report_setting)
+lg.save_table(table, "convex", "gaussian_vs_report")
+print(f"profile {cfg.profile}: {table.attrs['datasets']} datasets (survey report: 10)")
 table
 
-# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-convex-difference", "caption": "Distribution over datasets of the test-RMSE difference (small LR throughout minus large then small), in the seed report's setting; positive values are wins for the large initial learning rate."}}
-ax = lg.plotting.difference_histogram(lg.convex.rmse_frame(seed_setting))
-lg.save_figure(ax.figure, "convex", "difference_histogram")
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-convex-difference", "caption": "Distribution over datasets of the test-RMSE difference (small LR throughout minus large then small), in the survey report's setting; positive values are wins for the large initial learning rate."}}
+ax = lg.convex.figures.difference_histogram(lg.convex.tables.rmse_frame(report_setting))
+lg.save_figure(ax.figure, "convex", "fig-convex-difference")
 
 # %% [markdown]
 # The learning rate 0.1 is far below the stability edge of these problems, so both schedules
@@ -161,7 +148,7 @@ lg.save_figure(ax.figure, "convex", "difference_histogram")
 # datasets with larger initial rates (0.01 after the anneal in every case):
 
 # %%
-sweep = lg.convex.sweep_table(results)
+sweep = lg.convex.tables.sweep_table(results)
 lg.save_table(sweep, "convex", "initial_lr_sweep")
 sweep.round(4)
 
@@ -171,8 +158,8 @@ sweep.round(4)
 # Written from the numbers above when the notebook runs:
 
 # %%
-lg.report.save_claims("convex", lg.convex.claims(analytic, demo, table, cfg.profile))
-lg.show_markdown(lg.convex.verdict(analytic, demo, table))
+lg.report.save_claims("convex", lg.convex.tables.claims(analytic, demo, table, cfg.profile))
+lg.show_markdown(lg.convex.tables.verdict(analytic, demo, table))
 
 
 # %% [markdown]

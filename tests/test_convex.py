@@ -1,7 +1,9 @@
 import numpy as np
 import pytest
 
-from lrgap_nb import convex
+from lrgap_nb.chapters.convex import maths as convex
+from lrgap_nb.chapters.convex import tables
+from lrgap_nb.chapters.convex.params import BETA_STAR
 from lrgap_nb.chapters import chapter_config
 from lrgap_nb.schedules import constant, two_phase
 
@@ -49,9 +51,9 @@ def test_gd_matches_the_closed_form_contraction():
 
 def test_schedules_reach_the_two_analytic_points():
     cfg = chapter_config("convex", "smoke")
-    X, y = convex.two_point_samples(cfg.n_samples, cfg.seed, convex.BETA_STAR)
-    summary = convex.path_summary(
-        convex.demo_paths(cfg, convex.BETA_STAR), X, y, convex.BETA_STAR, cfg.epsilon
+    X, y = convex.two_point_samples(cfg.n_samples, cfg.seed, BETA_STAR)
+    summary = tables.path_summary(
+        convex.demo_paths(cfg, BETA_STAR), X, y, BETA_STAR, cfg.epsilon
     ).set_index("schedule")
     # Both stop just under epsilon; test loss near 0.75 eps versus near 1.5 eps.
     assert (summary["train loss"] <= cfg.epsilon).all()
@@ -78,7 +80,7 @@ def test_gaussian_experiment_is_reproducible_and_summary_consistent():
     a = convex.gaussian_experiment(10, 50, 0.1, 0.01, 10, 0.1, seed=5)
     b = convex.gaussian_experiment(10, 50, 0.1, 0.01, 10, 0.1, seed=5)
     assert a.equals(b)
-    summary = convex.summarise_difference(a)
+    summary = tables.summarise_difference(a)
     diff = a["small throughout"] - a["large then small"]
     assert summary["mean difference"] == pytest.approx(diff.mean())
     assert summary["difference CI low"] <= diff.mean() <= summary["difference CI high"]
@@ -95,5 +97,5 @@ def test_a_diverging_dataset_is_counted_and_left_out_not_fatal():
     with pytest.raises(convex.Diverged):
         convex.gradient_descent(X, y, constant(0.1), 0.1)
     rmse = convex.gaussian_experiment(10, 2000, 0.6, 0.01, 10, 0.1, seed=0)
-    summary = convex.summarise_difference(rmse)
+    summary = tables.summarise_difference(rmse)
     assert summary["datasets"] + summary["diverged datasets (left out)"] == 2000

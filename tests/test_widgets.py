@@ -7,8 +7,15 @@ import ipywidgets as widgets
 import pytest
 
 import lrgap_nb as lg
-from lrgap_nb import convex
-from lrgap_nb.widgets import SLIDERS, LiveExplorer, slider_grid, static_explorer
+from lrgap_nb.chapters.convex import maths as convex
+from lrgap_nb.chapters.convex.params import BETA_STAR
+from lrgap_nb.chapters.convex.widgets import (
+    SLIDER_POINTS,
+    SLIDERS,
+    LiveExplorer,
+    slider_grid,
+    static_explorer,
+)
 
 # A small grid (8 points) so the tests precompute in about a second.
 SMALL = {"lr_large": (0.8, 1.4), "anneal_step": (2, 4), "seed": (0, 2)}
@@ -50,7 +57,7 @@ def test_grid_has_slider_points_values_including_the_chapters_own(profile):
     grid = slider_grid(cfg)
     assert list(grid) == list(SLIDERS)
     for name, values in grid.items():
-        assert len(values) == cfg.slider_points
+        assert len(values) == SLIDER_POINTS
         assert getattr(cfg, name) in values
         assert list(values) == sorted(values)
 
@@ -81,11 +88,11 @@ def test_moving_sliders_selects_the_leaf_of_that_point(cfg, explorer, index):
     leaf = select(explorer, index)
     image, text = leaf.children
     assert isinstance(image, widgets.Image) and bytes(image.value).startswith(b"\x89PNG")
-    X, y = convex.two_point_samples(params.n_samples, params.seed, convex.BETA_STAR)
+    X, y = convex.two_point_samples(params.n_samples, params.seed, BETA_STAR)
     schedules = convex.schedules_for(params.lr_large, params.lr_small, params.anneal_step)
     for name, schedule in schedules.items():
         final = convex.gradient_descent(X, y, schedule, params.epsilon)[-1]
-        test = float(convex.population_loss(final, convex.BETA_STAR))
+        test = float(convex.population_loss(final, BETA_STAR))
         assert f"test loss {test:.4f}" in text.value, (name, text.value)
 
 

@@ -18,7 +18,8 @@ import PIL.Image
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from . import convex, plotting
+from . import figures, maths
+from .params import BETA_STAR, ConvexParams
 
 # Slider order, labels and the candidate values of the static grid. Values are chosen so that GD
 # converges on every draw of the samples; the grid always contains the chapter's own setting.
@@ -44,13 +45,15 @@ STATIC_COLORS = 32  # palette PNG: ~13 kB a leaf instead of ~55 kB (16 breaks fa
 LIVE_DPI = 80
 
 
-def slider_grid(cfg: convex.ConvexParams, points: int | None = None) -> dict[str, tuple]:
-    """`points` values per slider (default cfg.slider_points), spread out, with cfg's own value.
+SLIDER_POINTS = 2  # values per slider in the static explorer: 3 would embed ~10 MB
+
+
+def slider_grid(cfg: ConvexParams, points: int = SLIDER_POINTS) -> dict[str, tuple]:
+    """`points` values per slider, spread out, always including cfg's own value.
 
     Starting from cfg's value, the candidate farthest in rank from those already chosen is added
     until there are `points`, so two points give the chapter's value and the opposite extreme.
     """
-    points = cfg.slider_points if points is None else points
     grid = {}
     for name in SLIDERS:
         own = getattr(cfg, name)
@@ -81,23 +84,23 @@ class Renderer:
         self.figure.subplots_adjust(left=0.08, right=0.98, top=0.93, bottom=0.27, wspace=0.2)
         self.colors = colors  # palette size of the PNG; None keeps full colour
 
-    def leaf(self, params: convex.ConvexParams) -> Leaf:
+    def leaf(self, params: ConvexParams) -> Leaf:
         """GD with both schedules on the demo's samples, drawn; diverged schedules are named."""
-        beta_star = convex.BETA_STAR
-        X, y = convex.two_point_samples(params.n_samples, params.seed, beta_star)
-        schedules = convex.schedules_for(params.lr_large, params.lr_small, params.anneal_step)
+        beta_star = BETA_STAR
+        X, y = maths.two_point_samples(params.n_samples, params.seed, beta_star)
+        schedules = maths.schedules_for(params.lr_large, params.lr_small, params.anneal_step)
         paths, lines = {}, []
         for name, schedule in schedules.items():
             try:
-                paths[name] = convex.gradient_descent(X, y, schedule, params.epsilon)
-            except convex.Diverged as err:
+                paths[name] = maths.gradient_descent(X, y, schedule, params.epsilon)
+            except maths.Diverged as err:
                 lines.append(f"<b>{name}</b>: {html.escape(str(err))}")
                 continue
             final = paths[name][-1]
-            test = float(convex.population_loss(final, beta_star))
+            test = float(maths.population_loss(final, beta_star))
             lines.append(
                 f"<b>{name}</b>: {len(paths[name]) - 1} steps, "
-                f"train loss {float(convex.train_loss(final, X, y)):.4f}, "
+                f"train loss {float(maths.train_loss(final, X, y)):.4f}, "
                 f"test loss {test:.4f} ({test / params.epsilon:.2f} ε)"
             )
         counts = np.sum(X, axis=0).astype(int)
@@ -107,7 +110,7 @@ class Renderer:
             return Leaf(None, summary)
         for ax in self.axes:
             ax.cla()
-        plotting.convex_contours(X, y, beta_star, paths, axes=self.axes)
+        figures.convex_contours(X, y, beta_star, paths, axes=self.axes)
         return Leaf(self.png(), summary)
 
     def png(self) -> bytes:
@@ -136,7 +139,7 @@ class StaticExplorer(widgets.VBox):
     same samples and learning rates share one picture, so a leaf is rendered and embedded once.
     """
 
-    def __init__(self, cfg: convex.ConvexParams, values: dict[str, Sequence] | None = None):
+    def __init__(self, cfg: ConvexParams, values: dict[str, Sequence] | None = None):
         grid = {**slider_grid(cfg), **(values or {})}
         self.grid = {name: tuple(grid[name]) for name in SLIDERS}
         self.renderer = Renderer(STATIC_DPI, STATIC_COLORS)
@@ -165,7 +168,7 @@ class StaticExplorer(widgets.VBox):
             rows.append(widgets.HBox([name_box, slider, readout]))
         super().__init__([*rows, self.root])
 
-    def _tree(self, cfg: convex.ConvexParams, prefix: tuple[int, ...], start: tuple[int, ...]):
+    def _tree(self, cfg: ConvexParams, prefix: tuple[int, ...], start: tuple[int, ...]):
         """The Stack choosing among values of slider len(prefix), or the leaf at a full index."""
         depth = len(prefix)
         if depth == len(SLIDERS):
@@ -176,10 +179,10 @@ class StaticExplorer(widgets.VBox):
         self.stacks[depth].append(stack)
         return stack
 
-    def _leaf(self, cfg: convex.ConvexParams, index: tuple[int, ...]) -> widgets.VBox:
+    def _leaf(self, cfg: ConvexParams, index: tuple[int, ...]) -> widgets.VBox:
         point = {name: self.grid[name][i] for name, i in zip(SLIDERS, index, strict=True)}
         params = dataclasses.replace(cfg, **point)
-        X, _ = convex.two_point_samples(params.n_samples, params.seed, convex.BETA_STAR)
+        X, _ = maths.two_point_samples(params.n_samples, params.seed, BETA_STAR)
         rates = tuple(point[n] for n in ("lr_large", "lr_small", "anneal_step", "epsilon"))
         key = (*rates, *X.sum(axis=0))  # the samples matter only through their counts
         if key not in self.shared:
@@ -187,9 +190,7 @@ class StaticExplorer(widgets.VBox):
         return self.shared[key]
 
 
-def static_explorer(
-    cfg: convex.ConvexParams, values: dict[str, Sequence] | None = None
-) -> StaticExplorer:
+def static_explorer(cfg: ConvexParams, values: dict[str, Sequence] | None = None) -> StaticExplorer:
     """The book's explorer: every slider position precomputed (see StaticExplorer)."""
     return StaticExplorer(cfg, values)
 
@@ -197,7 +198,7 @@ def static_explorer(
 class LiveExplorer(widgets.VBox):
     """Continuous sliders that rerun GD and redraw through the kernel (Jupyter only)."""
 
-    def __init__(self, cfg: convex.ConvexParams):
+    def __init__(self, cfg: ConvexParams):
         style = {"description_width": "90px"}
         self.cfg = cfg
         self.controls = {
@@ -228,6 +229,6 @@ class LiveExplorer(widgets.VBox):
         self.summary.value = leaf.summary
 
 
-def live_explorer(cfg: convex.ConvexParams) -> LiveExplorer:
+def live_explorer(cfg: ConvexParams) -> LiveExplorer:
     """The notebook's explorer: recomputes on every slider move (see LiveExplorer)."""
     return LiveExplorer(cfg)
