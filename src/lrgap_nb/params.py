@@ -126,6 +126,13 @@ class ChapterParams:
     def __post_init__(self) -> None:
         check_profile(self.profile)
         validate_fields(self)
+        self.check()
+
+    def check(self) -> None:
+        """Checks across fields (a milestone past the last epoch, ...): raise ParameterError.
+
+        Chapters override it, so everything a run would find wrong fails before a kernel starts.
+        """
 
     def table(self):
         """Parameter, value at this profile, the paper's value and the meaning, one row each."""
