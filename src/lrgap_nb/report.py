@@ -54,12 +54,14 @@ def chapter_links() -> pd.DataFrame:
 
 
 def provenance_table(results: Iterable, profile: str | None = None) -> pd.DataFrame:
-    """One row per distinct (profile, device, versions) behind the chapter's cached results."""
+    """Who computed the chapter's cached results: one row per (profile, device, versions, kind
+    and protocol), with the number of runs, each run's wall time range and the total."""
     rows = [
         {
             "profile": r.config.get("profile", profile or "-"),
+            "kind": r.kind,
+            "protocol": r.provenance.get("protocol", "-"),
             "device": r.provenance["device"],
-            "package": r.provenance["package_version"],
             "git commit": r.provenance.get("git_commit") or "-",
             "torch": r.provenance["torch_version"],
             "date": r.provenance["date"][:10],
@@ -69,9 +71,18 @@ def provenance_table(results: Iterable, profile: str | None = None) -> pd.DataFr
     ]
     table = pd.DataFrame(rows)
     keys = [c for c in table.columns if c not in ("wall time (s)", "date")]
-    grouped = table.groupby(keys, as_index=False).agg({"wall time (s)": "sum", "date": "max"})
-    grouped.insert(0, "runs", table.groupby(keys).size().to_numpy())
-    return grouped
+    grouped = table.groupby(keys, as_index=False).agg(
+        runs=("wall time (s)", "size"),
+        **{
+            "per run, min (s)": ("wall time (s)", "min"),
+            "per run, max (s)": ("wall time (s)", "max"),
+            "total (s)": ("wall time (s)", "sum"),
+        },
+        date=("date", "max"),
+    )
+    total = {c: "" for c in grouped.columns}
+    total.update({"profile": "all", "runs": len(table), "total (s)": table["wall time (s)"].sum()})
+    return pd.concat([grouped, pd.DataFrame([total])], ignore_index=True).round(1)
 
 
 def show_markdown(text: str) -> None:
