@@ -250,6 +250,7 @@ def train(
     callback: Callable[[int, dict[str, Any]], None] | None = None,
     save_weights: bool = True,
     show_progress: bool = True,
+    stop: Callable[[list[dict[str, Any]]], bool] | None = None,
 ) -> TrainResult:
     """Train (or resume, or return the finished checkpoint of) the run `config` describes.
 
@@ -257,7 +258,9 @@ def train(
     (running means over the epoch's batches, as the official code reports), then <split>_loss and
     <split>_acc for every evaluation split ("train" is reported as train_eval_*). `callback(epoch,
     row)` runs after each epoch's checkpoint is written. With `save_weights` the final weights are
-    also written beside the checkpoint (`weights_path`), for `load_model`.
+    also written beside the checkpoint (`weights_path`), for `load_model`. `stop(history)` is asked
+    before every epoch, a resumed run's included, and ends training early when true (a train-accuracy
+    gate); the checkpoint key does not hold it, so callers keep one rule per config.
     """
     dev = device.pick_device(config.device)
     device.configure(dev)
@@ -282,6 +285,8 @@ def train(
         disable=not show_progress,
     )
     for epoch in epochs:
+        if stop is not None and stop(history):
+            break
         lr, noise = lr_at(config, epoch, history), noise_at(config, epoch)
         for group in optimizer.param_groups:
             group["lr"] = lr
