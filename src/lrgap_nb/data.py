@@ -174,6 +174,7 @@ def _labels(y: np.ndarray | list | torch.Tensor) -> torch.Tensor:
 
 
 def _require(folder: Path, files: tuple[str, ...], how: str) -> None:
+    """Raise DataNotFoundError (one line: folder, missing files, how to get them) if any is absent."""
     missing = [name for name in files if not (folder / name).is_file()]
     if missing:
         raise DataNotFoundError(
@@ -183,8 +184,44 @@ def _require(folder: Path, files: tuple[str, ...], how: str) -> None:
 
 
 _DOWNLOAD_HINT = (
-    "Set LRGAP_DATA (or pass root=) to the folder holding them, or call with download=True "
-    "on a machine with internet access."
+    "Set LRGAP_DATA (or pass root=) to the folder holding them, or allow downloads "
+    "(LRGAP_DOWNLOAD=1, download=True) on a machine with internet access."
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class DataFiles:
+    """The files a dataset is read from, so they can be checked before any work starts."""
+
+    folder: str  # relative to the data root
+    files: tuple[str, ...]
+    how: str = _DOWNLOAD_HINT  # how to get them
+    downloadable: bool = True  # a download (when allowed) can fetch or build them
+
+    def require(self, root: Path) -> None:
+        _require(root / self.folder, self.files, self.how)
+
+
+MNIST_FILES = DataFiles(
+    "MNIST/raw",
+    (
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    ),
+)
+CIFAR10_FILES = DataFiles(
+    "cifar-10-batches-py",
+    tuple(f"data_batch_{i}" for i in range(1, 6)) + ("test_batch", "batches.meta"),
+)
+CIFAR100_FILES = DataFiles("cifar-100-python", ("train", "test", "meta"))
+CIFAR10_SUBSET_FILES = DataFiles(
+    "cifar-10-subset",
+    ("cifar10_subset.npz",),
+    "It is built from the official CIFAR-10 python batches (first 1,017 images of each); "
+    "copy it from the project's shared data folder and set LRGAP_DATA to its parent, or allow "
+    "downloads (LRGAP_DOWNLOAD=1) to build it.",
 )
 
 
@@ -195,14 +232,8 @@ def load_mnist(root: Path, download: bool, normalise: str) -> Splits:
     """MNIST through torchvision (layout <root>/MNIST/raw/, uncompressed IDX files)."""
     from torchvision import datasets
 
-    files = (
-        "train-images-idx3-ubyte",
-        "train-labels-idx1-ubyte",
-        "t10k-images-idx3-ubyte",
-        "t10k-labels-idx1-ubyte",
-    )
     if not download:
-        _require(root / "MNIST" / "raw", files, _DOWNLOAD_HINT)
+        MNIST_FILES.require(root)
     out = {}
     for split, train in (("train", True), ("test", False)):
         ds = datasets.MNIST(str(root), train=train, download=download)
@@ -211,12 +242,12 @@ def load_mnist(root: Path, download: bool, normalise: str) -> Splits:
     return out
 
 
-def _load_cifar(cls_name: str, folder: str, files: tuple[str, ...]) -> Callable[..., Splits]:
+def _load_cifar(cls_name: str, files: DataFiles) -> Callable[..., Splits]:
     def loader(root: Path, download: bool, normalise: str) -> Splits:
         from torchvision import datasets
 
         if not download:
-            _require(root / folder, files, _DOWNLOAD_HINT)
+            files.require(root)
         cls = getattr(datasets, cls_name)
         out = {}
         for split, train in (("train", True), ("test", False)):
@@ -225,16 +256,14 @@ def _load_cifar(cls_name: str, folder: str, files: tuple[str, ...]) -> Callable[
             out[split] = TensorData(x, _labels(ds.targets))
         return out
 
-    loader.__doc__ = f"{cls_name} through torchvision (layout <root>/{folder}/, python batches)."
+    loader.__doc__ = (
+        f"{cls_name} through torchvision (layout <root>/{files.folder}/, python batches)."
+    )
     return loader
 
 
-load_cifar10 = _load_cifar(
-    "CIFAR10",
-    "cifar-10-batches-py",
-    tuple(f"data_batch_{i}" for i in range(1, 6)) + ("test_batch", "batches.meta"),
-)
-load_cifar100 = _load_cifar("CIFAR100", "cifar-100-python", ("train", "test", "meta"))
+load_cifar10 = _load_cifar("CIFAR10", CIFAR10_FILES)
+load_cifar100 = _load_cifar("CIFAR100", CIFAR100_FILES)
 
 
 def load_cifar10_subset(root: Path, download: bool, normalise: str) -> Splits:
@@ -246,12 +275,7 @@ def load_cifar10_subset(root: Path, download: bool, normalise: str) -> Splits:
     folder = root / "cifar-10-subset"
     if download and not (folder / "cifar10_subset.npz").is_file():
         build_cifar10_subset(root)
-    _require(
-        folder,
-        ("cifar10_subset.npz",),
-        "It is built from the official CIFAR-10 python batches (first 1,017 images of each); "
-        "copy it from the project's shared data folder and set LRGAP_DATA to its parent.",
-    )
+    CIFAR10_SUBSET_FILES.require(root)
     with np.load(folder / "cifar10_subset.npz") as d:
         return {
             split: TensorData(
@@ -290,6 +314,13 @@ def build_cifar10_subset(root: Path) -> Path:
 
 
 TIMIT_FEATURES, TIMIT_CLASSES = 360, 1973  # Keskar et al. 2017, network F2
+TIMIT_FILES = DataFiles(
+    "timit",
+    ("timit.npz",),
+    "TIMIT is licensed by the LDC (LDC93S1); extract 360-dim frame features with "
+    f"{TIMIT_CLASSES} state labels and save them as train_x, train_y, test_x, test_y.",
+    downloadable=False,
+)
 
 
 def load_timit(root: Path, download: bool, normalise: str) -> Splits:
@@ -301,12 +332,7 @@ def load_timit(root: Path, download: bool, normalise: str) -> Splits:
     std; "unit" maps each feature's training range to [0, 1].
     """
     folder = root / "timit"
-    _require(
-        folder,
-        ("timit.npz",),
-        "TIMIT is licensed by the LDC (LDC93S1); extract 360-dim frame features with "
-        f"{TIMIT_CLASSES} state labels and save them as train_x, train_y, test_x, test_y.",
-    )
+    TIMIT_FILES.require(root)
     with np.load(folder / "timit.npz") as d:
         xs = {s: torch.as_tensor(d[f"{s}_x"], dtype=torch.float32) for s in ("train", "test")}
         ys = {s: _labels(d[f"{s}_y"]) for s in ("train", "test")}
@@ -327,31 +353,40 @@ def load_timit(root: Path, download: bool, normalise: str) -> Splits:
 
 @dataclasses.dataclass(frozen=True)
 class DatasetSpec:
-    """A named dataset: its class count and a loader `(root, download, normalise) -> splits`."""
+    """A named dataset: its class count, a loader `(root, download, normalise) -> splits` and
+    the files it reads (None: not checkable before loading)."""
 
     name: str
     num_classes: int
     loader: Callable[[Path, bool, str], Splits]
+    files: DataFiles | None = None
 
 
 DATASETS: dict[str, DatasetSpec] = {}
 
 
 def register_dataset(
-    name: str, num_classes: int, loader: Callable[[Path, bool, str], Splits]
+    name: str,
+    num_classes: int,
+    loader: Callable[[Path, bool, str], Splits],
+    files: DataFiles | None = None,
 ) -> None:
-    """Make `name` usable in `load` and in a TrainConfig (e.g. a patch-augmented CIFAR-10)."""
-    DATASETS[name] = DatasetSpec(name, num_classes, loader)
+    """Make `name` usable in `load` and in a TrainConfig (e.g. a patch-augmented CIFAR-10).
+
+    A derived dataset passes the files of the one it is built from, so `require_dataset` (run by
+    `lrgap` before a kernel starts) can name them.
+    """
+    DATASETS[name] = DatasetSpec(name, num_classes, loader, files)
 
 
-for _name, _classes, _loader in (
-    ("mnist", 10, load_mnist),
-    ("cifar10", 10, load_cifar10),
-    ("cifar100", 100, load_cifar100),
-    ("cifar10_subset", 10, load_cifar10_subset),
-    ("timit", TIMIT_CLASSES, load_timit),
+for _name, _classes, _loader, _files in (
+    ("mnist", 10, load_mnist, MNIST_FILES),
+    ("cifar10", 10, load_cifar10, CIFAR10_FILES),
+    ("cifar100", 100, load_cifar100, CIFAR100_FILES),
+    ("cifar10_subset", 10, load_cifar10_subset, CIFAR10_SUBSET_FILES),
+    ("timit", TIMIT_CLASSES, load_timit, TIMIT_FILES),
 ):
-    register_dataset(_name, _classes, _loader)
+    register_dataset(_name, _classes, _loader, _files)
 
 
 DATASET_FAMILIES: dict[str, Callable[[str], DatasetSpec]] = {}
@@ -374,6 +409,18 @@ def dataset_spec(name: str) -> DatasetSpec:
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; known: {', '.join(sorted(DATASETS))}")
     return DATASETS[name]
+
+
+def require_dataset(
+    name: str, root: str | Path | None = None, download: bool | None = None
+) -> None:
+    """Fail now, with DataNotFoundError naming folder, files and how to get them, if the files of
+    dataset `name` are missing and cannot be downloaded (checked before any kernel starts)."""
+    files = dataset_spec(name).files
+    download = paths.download_allowed() if download is None else download
+    if files is None or (download and files.downloadable):
+        return
+    files.require(Path(root) if root is not None else paths.data_root())
 
 
 def load(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -200,11 +201,54 @@ def parameters_cell(cls: type) -> str:
     return "\n".join(lines)
 
 
-def parse_override(text: str) -> tuple[str, Any]:
-    """Parse a CLI `key=value`, reading the value as YAML so numbers and lists keep their types."""
-    import yaml
+_INT = re.compile(r"[+-]?[0-9]+")
+_FLOAT = re.compile(
+    r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|[+-]?(nan|inf|infinity)", re.I
+)
+_BOOLS = {"true": True, "false": False}
+_NOT_A_VALUE = ("none", "null", "~")
 
+
+def _scalar(key: str, raw: str) -> Any:
+    """A number as a number (base 10: 010 is 10), true/false as a bool, anything else a string."""
+    text = raw.strip()
+    if not text:
+        raise ParameterError(f"parameter {key!r} has an empty value; give one or leave it out")
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    if _INT.fullmatch(text):
+        return int(text, 10)
+    if _FLOAT.fullmatch(text):
+        return float(text)
+    if text.lower() in _BOOLS:
+        return _BOOLS[text.lower()]
+    if text.lower() in _NOT_A_VALUE:
+        raise ParameterError(
+            f"parameter {key!r} is {text!r}: leave the parameter out to keep the profile's value"
+        )
+    if any(c in text for c in "[](){},"):
+        raise ParameterError(f"parameter {key!r}: cannot read {raw!r} (a list is [a, b, ...])")
+    return text
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Parse a CLI `key=value`: numbers stay numbers, `[a, b]` is a list; no YAML 1.1 surprises.
+
+    `010` is 10 (not octal 8), `1e-3` a float, `yes` and `1:30` strings (so a bool or int
+    parameter rejects them by name), an empty value an error. Every failure is one
+    ParameterError naming the parameter.
+    """
     key, sep, raw = text.partition("=")
+    key = key.strip()
     if not sep or not key:
         raise ParameterError(f"expected key=value, got {text!r}")
-    return key.strip(), yaml.safe_load(raw)
+    if not key.isidentifier():
+        raise ParameterError(f"{key!r} is not a parameter name (in {text!r})")
+    value = raw.strip()
+    if value[:1] in "[(" and value:
+        closing = "]" if value[0] == "[" else ")"
+        if value[-1] != closing:
+            raise ParameterError(f"parameter {key!r}: list {raw!r} does not end with {closing!r}")
+        inner = value[1:-1].strip()
+        return key, [_scalar(key, item) for item in inner.split(",")] if inner else []
+    return key, _scalar(key, value)

@@ -53,3 +53,35 @@ def data_root() -> Path:
     if env := os.environ.get("LRGAP_DATA"):
         return Path(env).resolve()
     return Path.home() / ".cache" / "lrgap" / "data"
+
+
+def failed_dir() -> Path:
+    """Where `lrgap run` keeps a chapter notebook that failed (with its traceback), out of git."""
+    folder = book_dir() / ".failed"
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("*\n")
+    return folder
+
+
+def _umask() -> int:
+    try:  # Linux states it; elsewhere read it by setting it (not thread-safe) and putting it back
+        status = Path("/proc/self/status").read_text()
+        return int(
+            next(line for line in status.splitlines() if line.startswith("Umask:")).split()[1], 8
+        )
+    except (OSError, StopIteration, ValueError):
+        current = os.umask(0o022)
+        os.umask(current)
+        return current
+
+
+def share_like_open(target: int | str | Path) -> None:
+    """Give a file made by `tempfile.mkstemp` (always 0600) the mode `open` would: 0666 & ~umask,
+    so a cache or book shared by a group stays readable. `target` is a descriptor or a path."""
+    mode = 0o666 & ~_umask()
+    if isinstance(target, int):
+        os.fchmod(target, mode)
+    else:
+        os.chmod(target, mode)

@@ -4,14 +4,18 @@ The protocol version belongs to the kind of run (declared beside its runner) and
 its computation changes, so refactors keep committed results valid and changed code never reuses
 stale ones; `tests/test_golden.py` recomputes a small result per kind to catch a missed bump.
 
-Files are written atomically (temporary file, then rename). Each carries a checksum over its config
-and payload; an unreadable or mismatching file is moved aside (never deleted) and recomputed.
-Lookups also read `results/committed/`, where paper-scale GPU results live in the repository.
+Files are written atomically (temporary file, then rename; a failed write leaves nothing behind)
+with the mode `open` would give (umask honoured). Each carries a checksum over its config, payload
+and provenance; an unreadable or mismatching file is moved aside under a unique name (never
+deleted) and recomputed. Moving it aside never fails a lookup: a file another process already
+moved is a miss, any other error a warning and a miss. Lookups also read `results/committed/`,
+where paper-scale GPU results live in the repository.
 
 Several workers may race on one config (a sweep on a process pool, dask or SLURM): a worker
 claims the key by creating `<key>.claim` exclusively and refreshes it while it computes; others
-wait for the entry instead of computing it again. A claim whose owner died goes stale after
-`CLAIM_TTL_S` without a refresh and is taken over. The first finished entry is never overwritten.
+wait for the entry instead of computing it again, saying once whom they wait for. A claim left by
+a dead process on this host is taken over at once; any other claim whose owner died goes stale
+after `CLAIM_TTL_S` without a refresh. The first finished entry is never overwritten.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import json
 import os
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -38,7 +43,15 @@ WAIT_POLL_S = 0.2
 
 
 class CorruptEntry(RuntimeError):
-    """A cache file that cannot be trusted."""
+    """A cache file that cannot be trusted; `inode` identifies the file that was read."""
+
+    def __init__(self, message: str, inode: int | None = None):
+        super().__init__(message)
+        self.inode = inode
+
+
+class CacheNotWritable(OSError):
+    """The results cache folder refuses writes (read-only, permissions, full)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,8 +81,9 @@ def config_key(kind: str, config: Any, protocol: int) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-def _checksum(config: dict[str, Any], payload: dict[str, Any]) -> str:
-    return hashlib.sha256(_canonical({"config": config, "payload": payload}).encode()).hexdigest()
+def _checksum(config: dict[str, Any], payload: dict[str, Any], prov: dict[str, Any]) -> str:
+    record = {"config": config, "payload": payload, "provenance": prov}
+    return hashlib.sha256(_canonical(record).encode()).hexdigest()
 
 
 def git_commit() -> str | None:
@@ -106,17 +120,21 @@ def entry_path(folder: Path, kind: str, key: str) -> Path:
 
 
 def read_entry(path: Path, kind: str, key: str) -> Result:
-    """Load and verify one entry; raise CorruptEntry if anything is off."""
-    try:
-        data = json.loads(path.read_text())
-        config, payload = data["config"], data["payload"]
-        ok = data["key"] == key and data["kind"] == kind
-        ok = ok and data["checksum"] == _checksum(config, payload)
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        raise CorruptEntry(f"{path}: {err}") from err
+    """Load and verify one entry; raise CorruptEntry if anything is off, FileNotFoundError if
+    there is no file (another process may just have moved it aside)."""
+    with open(path, "rb") as handle:
+        inode = os.fstat(handle.fileno()).st_ino
+        try:
+            data = json.loads(handle.read())
+            config, payload, prov = data["config"], data["payload"], data["provenance"]
+            ok = data["key"] == key and data["kind"] == kind
+            ok = ok and data["checksum"] == _checksum(config, payload, prov)
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            message = f"missing key {err}" if isinstance(err, KeyError) else str(err)
+            raise CorruptEntry(f"{path}: {message}", inode) from err
     if not ok:
-        raise CorruptEntry(f"{path}: key or checksum mismatch")
-    return Result(key, kind, config, payload, data["provenance"], path)
+        raise CorruptEntry(f"{path}: key or checksum mismatch", inode)
+    return Result(key, kind, config, payload, prov, path)
 
 
 def write_entry(
@@ -130,29 +148,50 @@ def write_entry(
         "kind": kind,
         "config": config,
         "payload": json.loads(_canonical(payload)),
-        "provenance": prov,
+        "provenance": json.loads(_canonical(prov)),
     }
-    record["checksum"] = _checksum(record["config"], record["payload"])
+    prov = record["provenance"]
+    record["checksum"] = _checksum(record["config"], record["payload"], prov)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{key}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as handle:
-        json.dump(record, handle, indent=1, sort_keys=True)
-        handle.flush()
-        os.fsync(handle.fileno())
     try:
+        paths.share_like_open(fd)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(record, handle, indent=1, sort_keys=True)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.link(tmp, path)  # fails if present: a finished entry is never overwritten
     except FileExistsError:
-        return read_entry(path, kind, key)
+        try:
+            return read_entry(path, kind, key)
+        except CorruptEntry as err:  # a bad entry that could not be moved aside: keep ours unstored
+            warnings.warn(f"results cache: {err}; the new result is not stored", stacklevel=2)
     finally:
-        os.unlink(tmp)
+        Path(tmp).unlink(missing_ok=True)  # also after a failed write (disk full): no partial file
     return Result(key, kind, record["config"], record["payload"], prov, path, computed=True)
 
 
-def quarantine(path: Path, reason: str) -> None:
-    """Move a bad entry aside so it is recomputed but never silently lost."""
-    stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
-    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+def quarantine(path: Path, reason: str, inode: int | None = None) -> None:
+    """Move a bad entry aside (unique name) so it is recomputed but never silently lost.
+
+    Never raises: an entry already moved (by a racing process) or replaced by a good one since it
+    was read is left alone; a cache that refuses the move gets a warning, and the entry is a miss.
+    """
+    stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S.%f")
+    target = path.with_name(f"{path.name}.corrupt-{stamp}-{os.getpid()}")
+    try:
+        if inode is not None and os.stat(path).st_ino != inode:
+            return  # replaced since we read it: the next lookup reads the new file
+        os.replace(path, target)
+    except FileNotFoundError:
+        return  # another process moved it aside first
+    except OSError as err:
+        warnings.warn(
+            f"results cache: {reason}; could not move it aside ({err.strerror or err}): "
+            "recomputing without storing over it",
+            stacklevel=3,
+        )
+        return
     warnings.warn(f"results cache: {reason}; moved to {target.name} and recomputing", stacklevel=3)
-    os.replace(path, target)
 
 
 def lookup(kind: str, config: Any, protocol: int) -> Result | None:
@@ -160,16 +199,47 @@ def lookup(kind: str, config: Any, protocol: int) -> Result | None:
     key = config_key(kind, config, protocol)
     for folder in (paths.cache_dir(), paths.committed_cache_dir()):
         path = entry_path(folder, kind, key)
-        if not path.exists():
-            continue
         try:
             return read_entry(path, kind, key)
+        except FileNotFoundError:
+            continue
         except CorruptEntry as err:
             if folder == paths.cache_dir():
-                quarantine(path, str(err))
+                quarantine(path, str(err), err.inode)
             else:
                 warnings.warn(f"ignoring corrupt committed entry: {err}", stacklevel=2)
+        except OSError as err:  # unreadable (permissions, I/O error): a miss, said once
+            warnings.warn(f"results cache: cannot read {path}: {err}", stacklevel=2)
     return None
+
+
+def _alive(pid: int) -> bool:
+    """Whether process `pid` on this host still runs (a zombie, killed but not reaped, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def claim_owner(path: Path) -> dict[str, Any] | None:
+    """The claim's {"host", "pid", "time"}, or None while it is being written or if it is gone."""
+    try:
+        owner = json.loads(path.read_text())
+        return owner if isinstance(owner, dict) and {"host", "pid"} <= owner.keys() else None
+    except (OSError, ValueError):
+        return None
+
+
+def describe_owner(owner: dict[str, Any] | None) -> str:
+    if owner is None:
+        return "another worker"
+    return f"pid {owner['pid']} on {owner['host']}"
 
 
 class Claim:
@@ -180,10 +250,23 @@ class Claim:
         self._stop = threading.Event()
         self._beat = threading.Thread(target=self._heartbeat, daemon=True)
 
+    @staticmethod
+    def is_stale(path: Path, owner: dict[str, Any] | None) -> bool:
+        """Its owner died: a dead process on this host (known at once), or no refresh for TTL."""
+        try:
+            if time.time() - path.stat().st_mtime > CLAIM_TTL_S:
+                return True
+        except FileNotFoundError:
+            return False
+        if owner is None or owner.get("host") != socket.gethostname():
+            return False
+        return isinstance(owner.get("pid"), int) and not _alive(owner["pid"])
+
     @classmethod
     def try_acquire(cls, path: Path) -> Claim | None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        if path.exists() and time.time() - path.stat().st_mtime > CLAIM_TTL_S:
+        owner = claim_owner(path)
+        if cls.is_stale(path, owner):
             stale = path.with_name(f"{path.name}.stale-{os.getpid()}-{time.time_ns()}")
             try:
                 os.replace(path, stale)  # only one taker succeeds in moving this file
@@ -191,7 +274,7 @@ class Claim:
             except FileNotFoundError:
                 pass
         try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
         except FileExistsError:
             return None
         with os.fdopen(fd, "w") as handle:
@@ -221,12 +304,23 @@ def cached(kind: str, config: Any, compute: Callable[[], dict[str, Any]], protoc
     """
     key = config_key(kind, config, protocol)
     claim_path = entry_path(paths.cache_dir(), kind, key).with_suffix(".claim")
+    said = False
     while True:
         if (hit := lookup(kind, config, protocol)) is not None:
             return hit
-        claim = Claim.try_acquire(claim_path)
+        try:
+            claim = Claim.try_acquire(claim_path)
+        except OSError as err:  # read-only, permissions, full: say where, one line
+            raise CacheNotWritable(
+                f"results cache {paths.cache_dir()} is not writable ({err.strerror or err}); "
+                "set LRGAP_CACHE to a writable folder"
+            ) from err
         if claim is not None:
             break
+        if not said:
+            owner = describe_owner(claim_owner(claim_path))
+            print(f"results cache: waiting for {owner} computing {kind}/{key}", file=sys.stderr)
+            said = True
         time.sleep(WAIT_POLL_S)
     try:
         if (hit := lookup(kind, config, protocol)) is not None:  # finished while we were claiming

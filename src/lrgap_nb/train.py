@@ -13,6 +13,8 @@ import dataclasses
 import functools
 import os
 import tempfile
+import time
+import warnings
 from collections.abc import Callable
 from dataclasses import field
 from pathlib import Path
@@ -130,9 +132,11 @@ def weights_path(config: TrainConfig) -> Path:
 
 
 def _atomic_save(obj: Any, path: Path) -> None:
+    """Write to a temporary file, then rename: a kill or full disk never leaves half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        paths.share_like_open(fd)  # umask honoured (mkstemp makes 0600)
         with os.fdopen(fd, "wb") as handle:
             torch.save(obj, handle)
             handle.flush()
@@ -141,6 +145,43 @@ def _atomic_save(obj: Any, path: Path) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+CHECKPOINT_KEYS = ("model", "optimizer", "rng", "history")
+
+
+def _read_checkpoint(path: Path) -> dict[str, Any] | None:
+    """The checkpoint's state, or None if there is none; an unreadable one (truncated, not a
+    checkpoint) is moved aside with a warning naming it, and the run starts from scratch."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        missing = [k for k in CHECKPOINT_KEYS if k not in state]
+        if missing:
+            raise KeyError(f"no {', '.join(missing)}")
+        return state
+    except FileNotFoundError:
+        return None
+    except Exception as err:  # torch raises RuntimeError, EOFError, UnpicklingError, ...
+        _set_aside(path, err)
+        return None
+
+
+def _set_aside(path: Path, err: BaseException) -> None:
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    target = path.with_name(f"{path.name}.corrupt-{stamp}-{os.getpid()}-{time.time_ns() % 10**9}")
+    try:
+        os.replace(path, target)
+        where = f"moved to {target.name}"
+    except FileNotFoundError:
+        return
+    except OSError as move_err:
+        where = f"could not move it aside ({move_err.strerror or move_err})"
+    reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+    warnings.warn(
+        f"checkpoint {path} is unreadable ({type(err).__name__}: {reason[:200]}); {where}; "
+        "training this run from scratch",
+        stacklevel=3,
+    )
 
 
 @functools.lru_cache(maxsize=2)
@@ -265,18 +306,25 @@ def train(
     dev = device.pick_device(config.device)
     device.configure(dev)
     splits = load_data(config, download)
-    device.seed_everything(config.seed)
-    model = make_model(config, splits["train"].x.shape[1:])
-    net = device.prepare_model(model, dev, config.compile)
-    optimizer = make_optimizer(config, model.parameters())
-    history: list[dict[str, Any]] = []
     ckpt = checkpoint_path(config)
-    if ckpt.exists():
-        state = torch.load(ckpt, map_location="cpu", weights_only=True)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        device.set_rng_state(state["rng"])
-        history = state["history"]
+    state = _read_checkpoint(ckpt)
+    history: list[dict[str, Any]] = []
+    while True:
+        device.seed_everything(config.seed)
+        model = make_model(config, splits["train"].x.shape[1:])
+        net = device.prepare_model(model, dev, config.compile)
+        optimizer = make_optimizer(config, model.parameters())
+        if state is None:
+            break
+        try:
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            device.set_rng_state(state["rng"])
+            history = list(state["history"])
+            break
+        except Exception as err:  # a checkpoint of another model: set aside, build afresh
+            _set_aside(ckpt, err)
+            state, history = None, []
     epochs = progress.bar(
         range(len(history), config.epochs),
         initial=len(history),
@@ -364,7 +412,15 @@ def load_model(config: TrainConfig, dev: torch.device | None = None) -> nn.Modul
             f"no trained weights for this config in {checkpoint_path(config).parent}; "
             "run train(config) or run_cached(config) first"
         )
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    key = results.config_key("train", config, PROTOCOL)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # truncated or not a checkpoint: name the file and the way out
+        raise RuntimeError(
+            f"trained weights {path} are unreadable ({type(err).__name__}); delete the file and "
+            f"the run's results entry {results.entry_path(paths.cache_dir(), 'train', key)}"
+            " to train it again"
+        ) from err
     spec = data.dataset_spec(config.dataset)
     first = next(v for k, v in state["model"].items() if k.endswith("weight"))
     in_channels = first.shape[1] if first.dim() == 4 else 1
