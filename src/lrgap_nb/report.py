@@ -1,12 +1,31 @@
-"""What every chapter prints around its numbers: its claims with verdicts, and provenance."""
+"""What every chapter prints around its numbers: its claims with verdicts, and provenance.
+
+The landing page and the discussion quote no number typed by hand: `write_summary` (called by
+`lrgap build` before Sphinx runs) turns the claims the chapters saved into the Markdown those
+pages include, naming the profile each chapter was rendered at.
+"""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable
+from typing import Any
 
 import pandas as pd
 
 CLAIM_COLUMNS = ["chapter", "claim", "paper", "ours", "scale", "verdict"]
+
+# What a profile is, in words without digits (tests/test_prose.py checks every rendered number).
+PROFILE_MEANING = {
+    "smoke": "seconds per chapter; it checks that the code runs, and its numbers are evidence "
+    "for nothing",
+    "cpu": "minutes per chapter on a laptop, with small models and short training",
+    "overnight": "hours on a two-core CPU, at the scale where each chapter's mechanism can show",
+    "full": "the papers' own models, data and schedules, on a GPU",
+}
+SUMMARY = "summary"  # book/_extra/outputs/summary/: what the prose pages include
+_INCLUDED = re.compile(r"_extra/outputs/summary/findings_(\w+)\.md")
 
 
 def save_claims(chapter: str, rows: list[dict]) -> pd.DataFrame:
@@ -33,12 +52,149 @@ def summary_table() -> pd.DataFrame:
 
 
 def write_summary() -> None:
-    """Write the landing page's table to book/_extra/outputs/summary/claims.csv."""
+    """Write what the landing page and the discussion include, from the chapters' claims.
+
+    summary/claims.csv is the landing page's table, summary/findings.md its "What we found",
+    and summary/findings_<chapter>.md one chapter's claims in sentences, for every chapter
+    registered or included by a page (a page never includes a missing file).
+    """
+    from . import paths
     from .export import save_table
 
-    table = summary_table().merge(chapter_links(), on="chapter", how="left")
+    claims = summary_table()
+    claims = claims[claims["chapter"].map(rendered_profile).notna()]  # stale outputs stay out
+    table = claims.merge(chapter_links(), on="chapter", how="left")
     table["chapter"] = table.pop("link")
-    save_table(table[CLAIM_COLUMNS], "summary", "claims")
+    save_table(table[CLAIM_COLUMNS], SUMMARY, "claims")
+    folder = paths.outputs_dir(SUMMARY)
+    (folder / "findings.md").write_text(landing_findings(claims))
+    for name in _chapters_to_describe():
+        rows = claims[claims["chapter"] == name]
+        (folder / f"findings_{name}.md").write_text(chapter_findings(name, rows))
+
+
+def _chapters_to_describe() -> list[str]:
+    """Registered chapters, then any chapter a prose page includes findings of."""
+    from . import paths
+    from .chapters import registry
+
+    included = {
+        m.group(1)
+        for page in paths.book_dir().glob("*.md")
+        for m in _INCLUDED.finditer(page.read_text())
+    }
+    return [*registry(), *sorted(included - set(registry()))]
+
+
+def rendered_profile(name: str) -> str | None:
+    """The profile book/<stem>.ipynb was executed at (papermill's parameters), None if not run."""
+    from . import paths
+    from .chapters import registry
+
+    chapter = registry().get(name)
+    executed = paths.book_dir() / f"{chapter.notebook}.ipynb" if chapter else None
+    if executed is None or not executed.is_file():
+        return None
+    metadata = json.loads(executed.read_text()).get("metadata", {})
+    return metadata.get("papermill", {}).get("parameters", {}).get("profile")
+
+
+def _page(name: str) -> str:
+    """A link to the chapter's page; its title, unlinked, when it has no page in this build."""
+    from .chapters import registry
+
+    chapter = registry().get(name)
+    if chapter is None:
+        return f"the {name} chapter"
+    return f"{{doc}}`/{chapter.notebook}`" if rendered_profile(name) else f"*{chapter.title}*"
+
+
+def _verdict_counts(verdicts: pd.Series) -> str:
+    counts = verdicts.map(verdict_label).value_counts()
+    return ", ".join(f"{n} {label}" for label, n in counts.items())
+
+
+def verdict_label(verdict: Any) -> str:
+    """The verdict's label, without the reason a rule may append ("reproduced (…)")."""
+    return re.split(r"[(:;,]", str(verdict), maxsplit=1)[0].strip() or "no verdict"
+
+
+def _escape(text: Any) -> str:
+    """Claims text as literal Markdown (no emphasis, math, links or tables by accident)."""
+    return re.sub(r"([\\`*_\[\]$<>|#])", r"\\\1", str(text))
+
+
+def landing_findings(claims: pd.DataFrame) -> str:
+    """The landing page's "What we found": per chapter, its profile and how its claims came out."""
+    from .chapters import registry
+
+    profiles = {name: rendered_profile(name) for name in registry()}
+    lines = []
+    for name in registry():
+        rows = claims[claims["chapter"] == name]
+        profile = profiles[name]
+        if profile is None or rows.empty:
+            lines.append(f"- {_page(name)}: not run in this build, so no claims yet.")
+            continue
+        lines.append(
+            f"- {_page(name)}, rendered at the `{profile}` profile: {len(rows)} claims, "
+            f"{_verdict_counts(rows['verdict'])}."
+        )
+    ran = sorted({p for p in profiles.values() if p}, key=list(PROFILE_MEANING).index)
+    meanings = "; ".join(f"`{p}` means {PROFILE_MEANING[p]}" for p in ran)
+    intro = (
+        "Each chapter is rendered at the largest profile all of whose runs were cached when "
+        "this book was built" + (f" ({meanings})." if ran else "; no chapter has run yet.")
+    )
+    outro = []
+    if ran and "full" not in ran:
+        outro.append(
+            "No chapter ran at the papers' scale (`full`), so a verdict here is about our "
+            "scaled-down setting and not yet a verdict on either paper."
+        )
+    if "smoke" in ran:
+        outro.append(
+            "A chapter at `smoke` only shows that its code runs: read its verdicts as placeholders."
+        )
+    return "\n".join([intro, "", *lines, "", *outro]) + "\n"
+
+
+def chapter_findings(name: str, rows: pd.DataFrame) -> str:
+    """One chapter's claims as sentences: ours against the paper's, at which scale, which verdict."""
+    profile = rendered_profile(name)
+    if profile is None or rows.empty:
+        text = f"{_page(name)} has not been run in this build: no claims to report."
+        return text[0].upper() + text[1:] + "\n"
+    lines = [
+        f"At the `{profile}` profile ({PROFILE_MEANING[profile]}), {_page(name)} reports "
+        f"{len(rows)} claims: {_verdict_counts(rows['verdict'])}.",
+        "",
+    ]
+    for row in rows.itertuples():
+        lines.append(
+            f"- {_escape(row.claim)}: ours {_escape(row.ours)}, paper {_escape(row.paper)} "
+            f"(scale: {_escape(row.scale)}); **{_escape(row.verdict)}**."
+        )
+    return "\n".join(lines) + "\n"
+
+
+def glue(chapter: str, key: str, value: Any) -> Any:
+    """Glue `value` under `key` (myst-nb) and record it in outputs/<chapter>/glued.csv.
+
+    Any page can then paste it: {glue:text}`NN_stem.ipynb::key:.2f` (the format is required,
+    `:s` for text). The CSV lets tests/test_prose.py accept the pasted number as one the build
+    made. Returns `value`, so a cell can glue and use it in one line.
+    """
+    from myst_nb import glue as myst_glue
+
+    from . import paths
+
+    myst_glue(key, value, display=False)
+    path = paths.outputs_dir(chapter) / "glued.csv"
+    glued = pd.read_csv(path) if path.is_file() else pd.DataFrame(columns=["key", "value"])
+    glued = pd.concat([glued[glued["key"] != key], pd.DataFrame([{"key": key, "value": value}])])
+    glued.to_csv(path, index=False)
+    return value
 
 
 def chapter_links() -> pd.DataFrame:
