@@ -1,49 +1,56 @@
-"""Slider-update latency of the live explorer: GD recompute + redraw + PNG, per slider change.
+"""Slider-update latency and page weight of the convex explorer, in headless Chromium.
 
-This is the kernel-side cost of one move in Jupyter (the browser's transfer and decode come on
-top). Usage: python benchmarks/slider_latency.py [--changes 60] [--profile smoke]
+Every slider move reruns gradient descent and redraws in the browser (explorer.js); this times
+that, from the input event to a laid-out page, over random moves, and measures what the
+explorer adds to its page. Runs on the built book's convex page, or with --standalone on a page
+of its own (no book build). Needs Debian's chromium and chromium-driver.
+Usage: python benchmarks/slider_latency.py [book/_build/html | --standalone] [--moves 300]
 """
 
 import argparse
+import sys
+import tempfile
 import time
+from pathlib import Path
 
-import numpy as np
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
-import lrgap_nb as lg
-from lrgap_nb.widgets import LiveExplorer
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "browser"))
+import check_book  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--changes", type=int, default=60, help="slider changes to time")
-    parser.add_argument("--profile", default="smoke")
+    parser.add_argument("html", nargs="?", type=Path, default=ROOT / "book" / "_build" / "html")
+    parser.add_argument("--standalone", action="store_true", help="no book: a page of its own")
+    parser.add_argument("--moves", type=int, default=check_book.BENCH_MOVES)
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--chromedriver", default="/usr/bin/chromedriver")
     args = parser.parse_args()
 
-    cfg = lg.chapter_config("convex", profile=args.profile)
-    start = time.perf_counter()
-    live = LiveExplorer(cfg)
-    print(f"first draw (figure creation included): {1e3 * (time.perf_counter() - start):.0f} ms")
-    rng = np.random.default_rng(0)
-    names = list(live.controls)
-    timings = {name: [] for name in names}
-    for i in range(args.changes):
-        name = names[i % len(names)]
-        control = live.controls[name]
-        steps = round((control.max - control.min) / control.step)
-        value = control.min + control.step * int(rng.integers(0, steps + 1))
-        if name == "epsilon":  # FloatLogSlider: min, max and step are exponents
-            value = control.base**value
-        if np.isclose(value, control.value):
-            continue
-        start = time.perf_counter()
-        control.value = value  # the observer reruns GD and redraws synchronously
-        timings[name].append(1e3 * (time.perf_counter() - start))
-    every = np.concatenate([np.asarray(t) for t in timings.values()])
-    print(f"{len(every)} slider changes, ms per change (recompute + redraw + PNG):")
-    print(f"  all         median {np.median(every):6.1f}  p90 {np.percentile(every, 90):6.1f}")
-    for name, t in timings.items():
-        if t:
-            print(f"  {name:<11} median {np.median(t):6.1f}  p90 {np.percentile(t, 90):6.1f}")
+    with tempfile.TemporaryDirectory() as folder, tempfile.TemporaryDirectory() as profile:
+        if args.standalone:
+            html = check_book.standalone_page(Path(folder))
+        else:
+            html = args.html
+            if not (html / "01_convex.html").exists():
+                sys.exit(f"no built book at {html}: build it (lrgap build) or use --standalone")
+        server = check_book.serve(html)
+        driver = check_book.start_browser(args.chromium, args.chromedriver, profile)
+        try:
+            driver.get(f"http://127.0.0.1:{server.server_port}/01_convex.html")
+            explorer = WebDriverWait(driver, 60).until(
+                lambda d: d.find_element(By.CSS_SELECTOR, f"{check_book.EXPLORER}[data-result]")
+            )
+            time.sleep(5)
+            numbers = check_book.benchmark_explorer(driver, explorer, args.moves)
+        finally:
+            driver.quit()
+            server.shutdown()
+    print(f"{'standalone page' if args.standalone else html / '01_convex.html'}:")
+    check_book.report_explorer(numbers)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,18 @@
 # table from the formulas, draw the two gradient-descent paths, rerun the experiment on a thousand
 # datasets with confidence intervals, and let you move the learning rates yourself.
 
+# %%
+# Outside a checkout of the repository (Colab, a downloaded notebook), install the book's package.
+try:
+    import lrgap_nb  # noqa: F401
+except ImportError:
+    import subprocess
+    import sys
+
+    repository = "https://github.com/lrgap/lrgap"  # _config.yml repository.url
+    pip = [sys.executable, "-m", "pip", "install", "--quiet"]
+    subprocess.run([*pip, f"lrgap-nb @ git+{repository}"], check=True)
+
 # %% tags=["parameters"]
 profile: str = "smoke"  # smoke | cpu | overnight | full; each None takes its value
 lr_large: float = None  # initial LR of "large then small"
@@ -101,20 +113,26 @@ demo.round(4)
 # %% [markdown]
 # ## Move the learning rates yourself
 #
-# The sliders below set the large and the small learning rate, the anneal step, $\epsilon$, the
-# number of samples and their seed; the figure and the train and test losses under it follow.
-# In the published book no Python runs: every slider position was computed when the chapter was
-# executed (a grid of two values per slider, always including the chapter's own
-# setting, which is where the sliders start) and moving a slider only chooses which picture to
-# show. With a running kernel (Jupyter, Binder or Colab), the cell after it gives continuous
-# sliders that rerun gradient descent on every move; the book shows its code, not its output,
-# because those sliders do nothing without a kernel.
+# The sliders below set the large and the small learning rate, the anneal step, $\epsilon$ (on a
+# log scale), the number of samples and their seed. Every move reruns gradient descent with both
+# schedules in your browser, so this works in the published book with no kernel, and in Jupyter,
+# Binder or Colab, where the sliders are also the traits of the Python object. Left: both paths on
+# the train-loss contours (the dark ellipse is train loss $\epsilon$, where gradient descent
+# stops). Middle: the same paths on the test-loss contours, with a dashed circle through each
+# stopping point. Right: a close-up around $\beta^*$. The losses where each path stops are printed
+# under the picture.
+#
+# Sweep the large learning rate from 1 to 1.5 and watch "large then small" move to the better
+# point; above 1.5 the error on the repeated coordinate grows while the large rate lasts, and with
+# every sample on one point (seed 0) gradient descent diverges, which the explorer reports with
+# its step. The samples come from a small generator (mulberry32) written both in Python
+# (`lrgap_nb.chapters.convex.explorer`) and in the widget's JavaScript, and the tests check that
+# the two compute the same paths and losses; seed 2 draws two samples at $e_1$ and one at $e_2$,
+# the report's case, where "show the analytic points" marks the $0.75\epsilon$ and
+# $1.5\epsilon$ points.
 
 # %%
-lg.convex.widgets.static_explorer(cfg)
-
-# %% tags=["remove-output"]
-lg.convex.widgets.live_explorer(cfg)  # needs a running kernel: try it in Jupyter, Binder or Colab
+lg.convex.explorer.explorer(cfg)
 
 # %% [markdown]
 # ## The survey report's Gaussian experiment, and a thousand more datasets

@@ -1,4 +1,8 @@
-"""The built book in headless Chromium (tests/browser/check_book.py); CI builds the book first."""
+"""The book in headless Chromium (tests/browser/check_book.py); CI builds the book first.
+
+The explorer check also runs on a page of its own (no book build needed), so a change to the
+explorer is caught by the unit tests too.
+"""
 
 import subprocess
 import sys
@@ -9,18 +13,23 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "book" / "_build" / "html"
 CHROMIUM = Path("/usr/bin/chromium")
+CHECK = ROOT / "tests" / "browser" / "check_book.py"
 
 
-def test_book_renders_offline_and_its_sliders_respond():
-    # Checked at run time, not collection time: tests/test_book.py builds the book just before.
+def check(*args: str) -> None:
     if not CHROMIUM.exists():
         pytest.skip("no /usr/bin/chromium (apt-get install chromium chromium-driver)")
-    if not (HTML / "index.html").exists():
-        pytest.skip("book not built (lrgap build)")
-    check = ROOT / "tests" / "browser" / "check_book.py"
-    out = ROOT / "screenshots"
-    run = subprocess.run(
-        [sys.executable, str(check), str(HTML), "--out", str(out)], capture_output=True, text=True
-    )
+    run = subprocess.run([sys.executable, str(CHECK), *args], capture_output=True, text=True)
     print(run.stdout)
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_explorer_on_its_own_page_recomputes_and_matches_python(tmp_path):
+    check("--standalone", "--out", str(tmp_path))
+
+
+def test_book_renders_offline_and_its_explorer_responds():
+    # Checked at run time, not collection time: tests/test_book.py builds the book just before.
+    if not (HTML / "index.html").exists():
+        pytest.skip("book not built (lrgap build)")
+    check(str(HTML), "--out", str(ROOT / "screenshots"))

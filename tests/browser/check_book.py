@@ -1,8 +1,13 @@
 """Open every page of the built book in headless Chromium, with no kernel and no network.
 
-Fails on JavaScript errors, requests that leave localhost (a CDN), broken images, widgets that
-did not render, and on slider explorers whose picture does not change when a slider moves.
-Screenshots go to --out. Usage: python tests/browser/check_book.py [book/_build/html] [--out DIR]
+Fails on JavaScript errors, requests that leave localhost (a CDN), broken images and widgets that
+did not render. On the convex chapter it drags each slider of the explorer through several
+positions and fails unless the picture and the printed losses change and match the Python
+reference (lrgap_nb.chapters.convex.explorer.reference) for the values shown; it checks the Reset
+button and the analytic-points toggle, takes screenshots at three large learning rates, and prints
+two benchmarks: time per update (median and p95 over random slider moves) and the explorer's page
+weight. Screenshots go to --out.
+Usage: python tests/browser/check_book.py [book/_build/html] [--out DIR]
 """
 
 from __future__ import annotations
@@ -11,6 +16,12 @@ import argparse
 import functools
 import http.server
 import io
+import json
+import math
+import os
+import re
+import shutil
+import statistics
 import sys
 import tempfile
 import threading
@@ -22,9 +33,11 @@ from PIL import Image, ImageChops
 from selenium import webdriver
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
-from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
+
+from lrgap_nb.chapters.convex import explorer as explorer_maths
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_FLAGS = [
@@ -36,9 +49,12 @@ CHROMIUM_FLAGS = [
     "--hide-scrollbars",
 ]
 WIDGET_VIEW = 'script[type="application/vnd.jupyter.widget-view+json"]'
+# A view counts as rendered once html-manager's subarea holds a widget with content (ipywidgets'
+# own views carry .jupyter-widgets; anywidget's is an .lm-Widget holding what its module drew).
 UNRENDERED_JS = """
 return [...document.querySelectorAll(arguments[0])]
-  .filter(s => !s.parentElement.querySelector('.jupyter-widgets'))
+  .filter(s => !s.parentElement.querySelector(
+    '.widget-subarea .jupyter-widgets, .widget-subarea .lm-Widget > *'))
   .map(s => 'widget not rendered ' + s.textContent.trim().slice(0, 80));
 """
 # Images that failed to decode and figures without a visible picture.
@@ -57,9 +73,61 @@ for (const fig of document.querySelectorAll('figure')) {
 }
 return problems;
 """
-VISIBLE_LEAF_JS = """
-const imgs = [...arguments[0].querySelectorAll('img')].filter(i => i.offsetParent !== null);
-return imgs.length ? imgs[imgs.length - 1] : null;
+EXPLORER = ".lrgap-explorer"
+SLIDERS = ".widget-slider, input[type=range]"  # ipywidgets' and the explorer's
+EXPLORER_PAGES = {"01_convex"}  # pages that must carry the convex explorer
+DRAG_TO = (0.9, 0.1, 0.5, 0.7, 0.3)  # where each slider is dragged in turn, as track fractions
+SCREENSHOT_LRS = (0.5, 1.2, 1.45)  # large learning rates of the explorer screenshots
+AGREEMENT = 1e-9  # largest allowed |JavaScript - Python| of a shown loss
+MAX_EXPLORER_BYTES = 300 * 1024  # the explorer's added page weight
+BENCH_MOVES = 300  # random slider moves timed
+THUMB_PX = 16  # width of Chromium's default range thumb
+PRINTED = re.compile(r"(\d+) steps, train loss ([\d.e+-]+), test loss ([\d.e+-]+)")
+# Moves random sliders to random values; for each, the time from the input event to a laid-out
+# page (the update runs synchronously in the event handler; painting is not included).
+BENCH_JS = """
+const [explorer, moves] = arguments;
+const inputs = [...explorer.querySelectorAll('input[type=range]')];
+let seed = 12345;
+const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+const times = [], parts = [];
+const warmup = 30;  // untimed moves first: the JIT compiles the maths and the drawing
+for (let k = 0; k < warmup + moves; k++) {
+  const input = inputs[k % inputs.length];
+  input.value = +input.min + random() * (+input.max - +input.min);
+  const start = performance.now();
+  input.dispatchEvent(new Event('input'));
+  document.body.offsetHeight;  // forces style and layout
+  if (k < warmup) continue;
+  times.push(performance.now() - start);
+  parts.push({...JSON.parse(explorer.dataset.timing), name: input.name, value: input.value});
+}
+return [times, parts];
+"""
+# What the explorer adds to its page: anywidget's front end and the widget's embedded state.
+WEIGHT_JS = """
+const bytes = (text) => new TextEncoder().encode(text).length;
+const script = document.querySelector('script[type="application/vnd.jupyter.widget-state+json"]');
+const state = JSON.parse(script.textContent).state;
+const ids = new Set();
+let stateBytes = 0, esmBytes = 0;
+for (const [id, model] of Object.entries(state)) {
+  if (model.model_module !== 'anywidget') continue;
+  ids.add(id);
+  stateBytes += bytes(JSON.stringify(model));
+  esmBytes += bytes(model.state._esm || '');
+}
+for (const view of document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]')) {
+  if (ids.has(JSON.parse(view.textContent).model_id)) stateBytes += bytes(view.textContent);
+}
+const resources = performance.getEntriesByType('resource');
+const size = (suffix) => resources.filter((e) => new URL(e.name).pathname.endsWith(suffix))
+  .reduce((total, e) => total + e.encodedBodySize, 0);
+const page = performance.getEntriesByType('navigation')[0].encodedBodySize
+  + resources.reduce((total, e) => total + e.encodedBodySize, 0);
+return {anywidget_bytes: size('/anywidget.js'), state_bytes: stateBytes, esm_bytes: esmBytes,
+        explorer_bytes: size('/anywidget.js') + stateBytes, page_bytes: page,
+        embed_bytes: size('/embed-amd.js')};
 """
 
 
@@ -135,50 +203,236 @@ def wait_for_widgets(driver: webdriver.Chrome, timeout: float) -> list[str]:
     return []
 
 
-def picture(element) -> Image.Image:
-    return Image.open(io.BytesIO(element.screenshot_as_png)).convert("RGB")
+def explorer_state(explorer) -> dict:
+    """The settings and numbers the explorer shows, at full precision (its data-result)."""
+    return json.loads(explorer.get_attribute("data-result"))
 
 
-def leaf_replaced(driver: webdriver.Chrome, explorer, src: str) -> bool:
-    """Whether the explorer now shows a different picture element than the one at `src`."""
-    leaf = driver.execute_script(VISIBLE_LEAF_JS, explorer)
-    return leaf is not None and leaf.get_attribute("src") != src
+def printed_runs(explorer) -> dict[str, str]:
+    """The printed line of each schedule (steps and losses, or where it diverged)."""
+    return {
+        span.get_attribute("data-schedule"): span.text
+        for span in explorer.find_elements(By.CSS_SELECTOR, ".summary .run")
+    }
 
 
-def move_sliders(driver: webdriver.Chrome, name: str, out: Path, timeout: float) -> list[str]:
-    """Move each slider of each explorer one step; its visible picture must change."""
-    failures = []
-    handles = driver.find_elements(By.CSS_SELECTOR, ".widget-slider .noUi-handle")
-    for number, handle in enumerate(handles):
-        explorer = handle.find_element(By.XPATH, "./ancestor::div[contains(@class,'cell_output')]")
-        driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", explorer)
-        leaf = driver.execute_script(VISIBLE_LEAF_JS, explorer)
-        if leaf is None:
-            failures.append(f"{name}: slider {number} has no visible picture")
+def rounded(state: dict) -> str:
+    """The shown numbers to 10 significant digits: the same samples in another order sum
+    differently in the last bits, and draw the same picture."""
+    runs = {
+        name: {k: float(f"{v:.10g}") if isinstance(v, float) else v for k, v in run.items()}
+        for name, run in state["runs"].items()
+    }
+    return json.dumps([state["counts"], runs], sort_keys=True)
+
+
+def picture(explorer) -> Image.Image:
+    svg = explorer.find_element(By.TAG_NAME, "svg")
+    return Image.open(io.BytesIO(svg.screenshot_as_png)).convert("RGB")
+
+
+def same_picture(a: Image.Image, b: Image.Image) -> bool:
+    return a.size == b.size and ImageChops.difference(a, b).getbbox() is None
+
+
+def disagreements(state: dict, printed: dict[str, str]) -> tuple[list[str], float]:
+    """Where the shown numbers differ from the Python reference for the shown settings."""
+    settings = state["settings"]
+    ref = explorer_maths.reference(settings)
+    problems, worst = [], 0.0
+    if state["counts"] != ref["counts"]:
+        problems.append(f"samples {state['counts']} != Python's {ref['counts']}")
+    for name in explorer_maths.SCHEDULES:
+        mine, shown, text = ref["runs"][name], state["runs"][name], printed.get(name, "")
+        if (shown["steps"], shown["diverged_at"]) != (mine["steps"], mine["diverged_at"]):
+            problems.append(f"{name}: steps {shown['steps']}/{shown['diverged_at']} != Python's")
+        for loss in ("train", "test"):
+            if (shown[loss] is None) != (mine[loss] is None):
+                problems.append(f"{name}: {loss} loss {shown[loss]} != Python's {mine[loss]}")
+            elif mine[loss] is not None:
+                worst = max(worst, abs(shown[loss] - mine[loss]))
+                if abs(shown[loss] - mine[loss]) > AGREEMENT:
+                    problems.append(f"{name}: {loss} loss {shown[loss]} != Python's {mine[loss]}")
+        if mine["diverged_at"] is not None:
+            if f"diverged at step {mine['diverged_at']}" not in text:
+                problems.append(f"{name}: printed {text!r}, Python diverges")
             continue
-        before, src_before = picture(leaf), leaf.get_attribute("src")
-        explorer.screenshot(str(out / f"{name}.slider{number}-before.png"))
-        now, top = (int(float(handle.get_attribute(a))) for a in ("aria-valuenow", "aria-valuemax"))
-        handle.click()
-        handle.send_keys(Keys.ARROW_RIGHT if now < top else Keys.ARROW_LEFT)
+        match = PRINTED.search(text)
+        if not match:
+            problems.append(f"{name}: printed {text!r}, no steps and losses")
+            continue
+        steps, train, test = int(match[1]), float(match[2]), float(match[3])
+        close = all(
+            abs(p - v) <= 5e-4 * abs(v) for p, v in ((train, mine["train"]), (test, mine["test"]))
+        )
+        if steps != mine["steps"] or not close:
+            problems.append(
+                f"{name}: printed {text!r}, Python: {mine['steps']} steps, "
+                f"train {mine['train']:.4g}, test {mine['test']:.4g}"
+            )
+    return [f"{settings}: {p}" for p in problems], worst
+
+
+def thumb_offset(slider, value: float) -> int:
+    """x offset from the slider's centre to its thumb at `value` (for a pointer drag)."""
+    low, high = (float(slider.get_attribute(a)) for a in ("min", "max"))
+    usable = slider.size["width"] - THUMB_PX
+    return round(((value - low) / (high - low) - 0.5) * usable)
+
+
+def drag(driver, slider, fraction: float) -> None:
+    """Press the thumb where it is and drag it, in a few pointer moves, to `fraction` of the track."""
+    start = thumb_offset(slider, float(slider.get_attribute("value")))
+    low, high = (float(slider.get_attribute(a)) for a in ("min", "max"))
+    end = thumb_offset(slider, low + fraction * (high - low))
+    chain = ActionChains(driver, duration=10).move_to_element_with_offset(slider, start, 0)
+    chain.click_and_hold()
+    moves = 4
+    done = 0
+    for k in range(1, moves + 1):
+        step = round((end - start) * k / moves) - done
+        chain.move_by_offset(step, 0)
+        done += step
+    chain.release().perform()
+
+
+def set_value(driver, explorer, name: str, value: float) -> None:
+    """Put a slider at an exact value and fire its input event (as the keyboard does)."""
+    driver.execute_script(
+        "const input = arguments[0].querySelector(`input[name=${arguments[1]}]`);"
+        "input.value = arguments[2]; input.dispatchEvent(new Event('input'));",
+        explorer,
+        name,
+        value,
+    )
+
+
+def check_explorer(driver, explorer, name: str, out: Path) -> tuple[list[str], dict]:
+    """Drag every slider, check picture and numbers against Python; reset, toggle, screenshots."""
+    failures, numbers = [], {"agreement": 0.0, "positions": 0}
+
+    def agree(where: str) -> None:
+        problems, worst = disagreements(explorer_state(explorer), printed_runs(explorer))
+        failures.extend(f"{name}: {where}: {p}" for p in problems)
+        numbers["agreement"] = max(numbers["agreement"], worst)
+        numbers["positions"] += 1
+
+    driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", explorer)
+    initial = explorer_state(explorer)
+    agree("initial setting")
+    explorer.screenshot(str(out / f"{name}.explorer-initial.png"))
+    reset = explorer.find_element(By.CSS_SELECTOR, "button.reset")
+    for slider in explorer.find_elements(By.CSS_SELECTOR, "input[type=range]"):
+        reset.click()  # each slider is dragged from the chapter's setting
+        setting = slider.get_attribute("name")
+        before, seen, changed = explorer_state(explorer), [], 0
+        shown = picture(explorer)
+        for fraction in DRAG_TO:
+            drag(driver, slider, fraction)
+            state = explorer_state(explorer)
+            now = picture(explorer)
+            seen.append(state["settings"][setting])
+            if state["settings"][setting] == before["settings"][setting]:
+                failures.append(
+                    f"{name}: dragging {setting} to {fraction:.0%} left it at {seen[-1]}"
+                )
+            if rounded(state) != rounded(before):
+                if same_picture(now, shown):
+                    failures.append(
+                        f"{name}: {setting} = {seen[-1]}: numbers changed, picture did not"
+                    )
+                changed += 1
+            agree(f"{setting} = {seen[-1]}")
+            before, shown = state, now
+        if not changed:
+            failures.append(f"{name}: dragging {setting} through {seen} never changed the picture")
+        print(
+            f"  {setting}: dragged through {', '.join(f'{v:.4g}' for v in seen)}; "
+            f"picture changed {changed} of {len(seen)} times"
+        )
+    reset.click()
+    if explorer_state(explorer)["settings"] != initial["settings"]:
+        failures.append(f"{name}: Reset did not restore {initial['settings']}")
+    toggle = explorer.find_element(By.CSS_SELECTOR, "input.show-analytic")
+    toggle.click()
+    text = explorer.find_element(By.CSS_SELECTOR, ".summary").text
+    markers = driver.execute_script(
+        "return [...arguments[0].querySelectorAll('path.analytic')]"
+        ".filter(p => p.getAttribute('display') !== 'none').length",
+        explorer,
+    )
+    if initial["counts"] == [2, 1] and not ("0.75 ε" in text and "1.50 ε" in text and markers):
+        failures.append(f"{name}: analytic points not shown at 0.75 ε and 1.50 ε: {text!r}")
+    toggle.click()
+    for lr in SCREENSHOT_LRS:
+        set_value(driver, explorer, "lr_large", lr)
+        agree(f"lr_large = {lr}")
+        explorer.screenshot(str(out / f"{name}.explorer-lr{lr}.png"))
+    reset.click()
+    numbers |= benchmark_explorer(driver, explorer)
+    return failures, numbers
+
+
+def benchmark_explorer(driver, explorer, moves: int = BENCH_MOVES) -> dict:
+    """Time per update (input event to laid-out page) over random moves, and the page weight."""
+    times, parts = driver.execute_script(BENCH_JS, explorer, moves)
+    own = [p["compute"] + p["draw"] for p in parts]
+    return {
+        "moves": len(times),
+        "median_ms": statistics.median(times),
+        "p95_ms": percentile(times, 95),
+        "max_ms": max(times),
+        "own_median_ms": statistics.median(own),
+        "own_p95_ms": percentile(own, 95),
+        "load": os.getloadavg()[0],
+        "cpus": os.cpu_count(),
+        **driver.execute_script(WEIGHT_JS),
+    }
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The smallest value with at least q% of the values at or below it."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
+
+
+def report_explorer(numbers: dict) -> list[str]:
+    """Print the benchmark numbers; the page weight has a hard limit, the timing only a goal."""
+    kb = 1024
+    print(
+        f"  update time over {numbers['moves']} slider moves: median {numbers['median_ms']:.2f} ms, "
+        f"p95 {numbers['p95_ms']:.2f} ms, max {numbers['max_ms']:.2f} ms (goal: under one frame, 16 ms);"
+        f" of which GD + drawing: median {numbers['own_median_ms']:.2f} ms, p95 "
+        f"{numbers['own_p95_ms']:.2f} ms (load average {numbers['load']:.1f} on {numbers['cpus']} CPUs)\n"
+        f"  explorer page weight: {numbers['explorer_bytes'] / kb:.1f} KB = anywidget.js "
+        f"{numbers['anywidget_bytes'] / kb:.1f} KB + widget state {numbers['state_bytes'] / kb:.1f} KB "
+        f"(its ES module {numbers['esm_bytes'] / kb:.1f} KB) (goal: under 300 KB); whole page "
+        f"{numbers['page_bytes'] / kb:.0f} KB, of which embed-amd.js {numbers['embed_bytes'] / kb:.0f} KB "
+        f"(html-manager, on every widget page)"
+    )
+    if numbers.get("positions"):
+        print(
+            f"  JS vs Python at {numbers['positions']} positions: max abs difference "
+            f"{numbers['agreement']:.3g}"
+        )
+    if numbers["explorer_bytes"] > MAX_EXPLORER_BYTES:
+        return [f"explorer adds {numbers['explorer_bytes']} bytes (limit {MAX_EXPLORER_BYTES})"]
+    return []
+
+
+def check_explorers(driver, page: Path, name: str, out: Path, timeout: float) -> list[str]:
+    """Every explorer on the page (the convex chapter must have one), checked and benchmarked."""
+    if page.stem in EXPLORER_PAGES:
         try:
             WebDriverWait(driver, timeout).until(
-                functools.partial(leaf_replaced, explorer=explorer, src=src_before)
+                lambda d: d.find_elements(By.CSS_SELECTOR, f"{EXPLORER}[data-result]")
             )
         except TimeoutException:
-            failures.append(f"{name}: slider {number} moved but the picture's src did not change")
-            continue
-        time.sleep(0.3)
-        after_leaf = driver.execute_script(VISIBLE_LEAF_JS, explorer)
-        after = picture(after_leaf)
-        explorer.screenshot(str(out / f"{name}.slider{number}-after.png"))
-        changed = before.size != after.size or ImageChops.difference(before, after).getbbox()
-        print(
-            f"  slider {number}: value {now} -> {handle.get_attribute('aria-valuenow')}, "
-            f"picture {'changed' if changed else 'UNCHANGED'}"
-        )
-        if not changed:
-            failures.append(f"{name}: slider {number} moved but the picture stayed the same")
+            return [f"{name}: no convex explorer rendered"]
+    failures = []
+    for explorer in driver.find_elements(By.CSS_SELECTOR, EXPLORER):
+        found, numbers = check_explorer(driver, explorer, name, out)
+        failures += found + report_explorer(numbers)
     return failures
 
 
@@ -206,7 +460,7 @@ def check_book(html_dir: Path, out: Path, chromium: str, chromedriver: str, time
                 problems += driver.execute_script(PAGE_PROBLEMS_JS)
                 page_failures = [f"{name}: {p}" for p in problems]
                 full_screenshot(driver, out / f"{name}.png")
-                page_failures += move_sliders(driver, name, out, timeout)
+                page_failures += check_explorers(driver, page, name, out, timeout)
                 page_failures += [
                     f"{name}: console {e['message'][:300]}"
                     for e in driver.get_log("browser")
@@ -215,7 +469,7 @@ def check_book(html_dir: Path, out: Path, chromium: str, chromedriver: str, time
                 page_failures += [
                     f"{name}: request left localhost: {u}" for u in external_requests(driver)
                 ]
-                sliders = len(driver.find_elements(By.CSS_SELECTOR, ".widget-slider"))
+                sliders = len(driver.find_elements(By.CSS_SELECTOR, SLIDERS))
                 print(
                     f"{'FAIL' if page_failures else 'ok  '} {page}  "
                     f"({time.perf_counter() - start:.1f} s, {sliders} sliders)"
@@ -227,6 +481,41 @@ def check_book(html_dir: Path, out: Path, chromium: str, chromedriver: str, time
     return failures
 
 
+def standalone_page(folder: Path) -> Path:
+    """A kernel-free page with only the convex explorer, at the chapter's setting, loading the
+    book's vendored widget JavaScript as the book does: the explorer's check without a book build.
+    """
+    import ipywidgets.embed
+
+    import lrgap_nb as lg
+
+    static = folder / "_static"
+    static.mkdir(parents=True, exist_ok=True)
+    for file in (ROOT / "book" / "_widgets_js").iterdir():
+        if file.suffix in (".js", ".woff2"):
+            shutil.copy(file, static / file.name)
+    widget = explorer_maths.explorer(lg.chapter_config("convex", profile="smoke"))
+    data = ipywidgets.embed.embed_data(views=[widget], drop_defaults=False)
+    view = json.dumps(data["view_specs"][0])
+    (folder / "01_convex.html").write_text(
+        '<!doctype html><html data-content_root="./"><head><meta charset="utf-8">'
+        '<title>convex explorer</title><link rel="icon" href="data:,">'
+        '<script src="_static/require.js"></script>'
+        '<script src="_static/html-manager-paths.js"></script>'
+        '<script src="_static/embed-amd.js" data-jupyter-widgets-cdn="data:,"></script>'
+        '<script type="application/vnd.jupyter.widget-state+json">'
+        f"{json.dumps(data['manager_state'])}</script></head><body>"
+        '<div class="cell_output">'
+        f'<script type="application/vnd.jupyter.widget-view+json">{view}</script>'
+        "</div></body></html>"
+    )
+    (folder / "index.html").write_text(
+        '<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">'
+        '<title>index</title></head><body><a href="01_convex.html">explorer</a></body></html>'
+    )
+    return folder
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("html", nargs="?", type=Path, default=ROOT / "book" / "_build" / "html")
@@ -234,13 +523,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     parser.add_argument("--chromedriver", default="/usr/bin/chromedriver")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per wait")
+    parser.add_argument(
+        "--standalone",
+        action="store_true",
+        help="check the explorer on a page of its own instead of the built book",
+    )
     args = parser.parse_args(argv)
-    if not (args.html / "index.html").exists():
+    if args.standalone:
+        with tempfile.TemporaryDirectory() as folder:
+            failures = check_book(
+                standalone_page(Path(folder)),
+                args.out,
+                args.chromium,
+                args.chromedriver,
+                args.timeout,
+            )
+    elif not (args.html / "index.html").exists():
         print(f"no built book at {args.html}: build it first (lrgap build)")
         return 2
-    failures = check_book(
-        args.html.resolve(), args.out, args.chromium, args.chromedriver, args.timeout
-    )
+    else:
+        failures = check_book(
+            args.html.resolve(), args.out, args.chromium, args.chromedriver, args.timeout
+        )
     print(f"\n{len(failures)} problem(s); screenshots in {args.out}")
     for failure in failures:
         print(f"  {failure}")
