@@ -1,24 +1,34 @@
-"""The batched learner of the learning-order chapter (Li, Wei & Ma 2019, Alg. 1-2, Sec. 5)."""
+"""The learning-order chapter: the batched learner (Li, Wei & Ma 2019, Alg. 1-2, Sec. 5), its
+cached units, and the statements' verdicts."""
 
 import dataclasses
 import math
 
+import numpy as np
+import pandas as pd
 import pytest
 import torch
 
 import lrgap_nb as lg
-from lrgap_nb import learning_order as lo
+from lrgap_nb import stats
+from lrgap_nb.chapters.learning_order import distribution, learner, runs, tables
+from lrgap_nb.chapters.learning_order.params import ALGORITHMS
 
 
 @pytest.fixture
 def cfg():
-    return lg.chapter_config("learning_order", "smoke", max_steps=60, eval_every=10)
+    params = lg.chapter_config("learning_order", "smoke", max_steps=60, eval_every=10)
+    return learner.Setting.of(params)
 
 
-def _run(cfg, algorithms=lo.ALGORITHMS, seed=0):
-    batch = lo.make_batch(cfg, [0, 1] * len(algorithms), [cfg.n_train] * 2 * len(algorithms))
-    schedule = lo.cat_schedules([lo.schedule_for(a, cfg, 2) for a in algorithms])
-    return lo.train(batch, schedule, cfg, torch.Generator().manual_seed(seed))
+def _run(cfg, algorithms=ALGORITHMS, seed=0):
+    seeds = [0, 1] * len(algorithms)
+    batch = learner.make_batch(cfg, seeds, [100] * len(seeds))
+    schedule = learner.cat_schedules([learner.schedule_for(a, cfg, 2) for a in algorithms])
+    init = learner.initial_weights(cfg, seeds)
+    out = learner.train(batch, schedule, cfg, torch.Generator().manual_seed(seed), init)
+    out.pop("weights")
+    return out
 
 
 def test_same_seed_same_run_and_shapes(cfg):
@@ -27,8 +37,14 @@ def test_same_seed_same_run_and_shapes(cfg):
     assert first != _run(cfg, seed=1)
     hist = first["history"]
     assert hist["step"] == list(range(0, cfg.max_steps + 1, cfg.eval_every))
-    for key in ("train_loss", "q_curvature", *lg.synthetic.GROUPS):
+    for key in ("train_loss", "q_curvature", *distribution.GROUPS, *tables.TRAIN_GROUPS):
         assert len(hist[key]) == len(hist["step"]) and len(hist[key][0]) == 6
+
+
+def test_a_seed_starts_every_algorithm_from_the_same_weights(cfg):
+    init = learner.initial_weights(cfg, [3, 4, 3])
+    assert torch.equal(init[0], init[2]) and not torch.equal(init[0], init[1])
+    assert float(init.std()) == pytest.approx(cfg.init_scale, rel=0.1)
 
 
 def test_anneal_happens_at_the_first_step_below_the_threshold(cfg):
@@ -44,15 +60,23 @@ def test_anneal_happens_at_the_first_step_below_the_threshold(cfg):
 
 def test_lr_switches_at_the_anneal():
     # one run, no noise: after the anneal the step is exactly lr_small x the gradient
-    cfg = lg.chapter_config("learning_order", "smoke", grad_noise=0.0, max_steps=40, eval_every=1)
-    cfg = dataclasses.replace(cfg, weight_decay=0.0, epsilon1=0.5, epsilon2=1e-6)
-    batch = lo.make_batch(cfg, [0], [cfg.n_train])
-    out = lo.train(batch, lo.schedule_for("L-S", cfg, 1), cfg, torch.Generator().manual_seed(0))
+    params = lg.chapter_config("learning_order", "smoke", grad_noise=0.0, max_steps=40)
+    cfg = dataclasses.replace(
+        learner.Setting.of(params), eval_every=1, weight_decay=0.0, epsilon1=0.5, epsilon2=1e-6
+    )
+    batch = learner.make_batch(cfg, [0], [100])
+    out = learner.train(
+        batch,
+        learner.schedule_for("L-S", cfg, 1),
+        cfg,
+        torch.Generator().manual_seed(0),
+        learner.initial_weights(cfg, [0]),
+    )
     t = out["anneal_step"][0]
     loss = out["history"]["train_loss"]
     assert 0 < t < 40
     assert loss[t][0] < cfg.epsilon1 + cfg.q0 * math.log(2) <= loss[t - 1][0]
-    # the loss falls much more slowly per step once the learning rate is 10x smaller
+    # the loss falls much more slowly per step once the learning rate is 20x smaller
     assert abs(loss[t + 1][0] - loss[t][0]) < abs(loss[t][0] - loss[t - 1][0])
 
 
@@ -65,40 +89,156 @@ def test_s_never_anneals_and_stops_at_its_loss(cfg):
 
 
 def test_pre_activation_noise_decays_after_the_anneal(cfg):
-    schedule = lo.schedule_for("S + noise", cfg, 2)
+    schedule = learner.schedule_for("S + noise", cfg, 2)
     assert torch.all(schedule.pre_noise == cfg.pre_noise)
-    assert torch.all(lo.schedule_for("S", cfg, 2).pre_noise == 0)
-    level = lo.pre_noise_at(torch.tensor([1.0, 1.0, 1.0]), torch.tensor([-1, 5, 9]), 7, 0.5)
+    assert torch.all(learner.schedule_for("S + noise", cfg, 2, pre_noise=0.3).pre_noise == 0.3)
+    assert torch.all(learner.schedule_for("S", cfg, 2).pre_noise == 0)
+    level = learner.pre_noise_at(torch.tensor([1.0, 1.0, 1.0]), torch.tensor([-1, 5, 9]), 7, 0.5)
     assert level.tolist() == [1.0, 0.25, 1.0]  # not annealed / annealed 2 steps ago / not yet
     easy = dataclasses.replace(cfg, epsilon1=0.5, max_steps=200)  # anneals at loss 0.64
     assert all(s > 0 for s in _run(easy, ("S + noise",))["anneal_step"])
 
 
 def test_q_curvature_is_zero_for_a_linear_net_and_detects_a_kink():
-    dist = lg.synthetic.make_distribution(4, 0.1, 1.0, 0.5, torch.Generator().manual_seed(0))
-    points = lo.q_points([dist])
+    dist = distribution.make_distribution(4, 0.1, 1.0, 0.5, torch.Generator().manual_seed(0))
+    points = learner.q_points([dist])
     u = torch.tensor([1.0])
     # a single unit active on all three points is linear there: zero second difference
     W = torch.cat([torch.zeros(4), dist.z_q])[None, :, None]
-    assert float(lo.q_curvature(W, points, u)) == pytest.approx(0.0, abs=1e-6)
+    assert float(learner.q_curvature(W, points, u)) == pytest.approx(0.0, abs=1e-6)
     # a unit whose kink sits at z_q (w = zeta): relu(|zeta|^2) + 0 - 0 = |zeta|^2
     W = torch.cat([torch.zeros(4), dist.zeta])[None, :, None]
-    assert float(lo.q_curvature(W, points, u)) == pytest.approx(0.25, rel=1e-5)
+    assert float(learner.q_curvature(W, points, u)) == pytest.approx(0.25, rel=1e-5)
+
+
+def test_group_train_accuracy_counts_each_group(cfg):
+    batch = learner.make_batch(cfg, [0], [100])
+    u = learner.output_weights(cfg.width)
+    W = torch.zeros(1, 2 * cfg.d, cfg.width)  # output 0: nothing counts as correct
+    acc = learner.group_train_accuracy(W, batch, u)
+    assert set(acc) == set(tables.TRAIN_GROUPS)
+    assert all(float(a) == 0.0 for a in acc.values())
 
 
 def test_references_keep_only_p(cfg):
-    batch = lo.make_batch(cfg, [0], [cfg.n_train], keep="P only")
+    batch = learner.make_batch(cfg, [0], [100], keep="P only")
     kept = batch.mask[0] > 0
     assert torch.all(batch.group[0][kept] == 0)
     assert torch.all(batch.X[0, :, cfg.d :] == 0)
-    with_p = lo.make_batch(cfg, [0], [cfg.n_train], keep="with P")
+    with_p = learner.make_batch(cfg, [0], [100], keep="with P")
     assert torch.all(with_p.group[0][with_p.mask[0] > 0] != 1)
     assert with_p.mask.sum() > batch.mask.sum()
 
 
+def test_stationary_weight_noise_matches_the_recursion():
+    # closed form against a long simulation of e <- (1 - lr·lambda) e - lr·xi
+    lr, lam, tau = 10.0, 1e-3, 0.005
+    closed = tables.stationary_weight_noise(lr, lam, tau)
+    assert closed == pytest.approx(tau * math.sqrt(lr / (2 * lam)), rel=0.01)
+    gen = torch.Generator().manual_seed(0)
+    e = torch.zeros(4000)
+    for _ in range(600):
+        e = (1 - lr * lam) * e - lr * tau * torch.randn(4000, generator=gen)
+    assert float(e.std()) == pytest.approx(closed, rel=0.05)
+    # the chapter's setting: 1.12 at eta_1 = 10, 0.25 at eta_2 = 0.5 (tau 0.005, lambda 1e-4)
+    assert tables.stationary_weight_noise(10.0, 1e-4, 0.005) == pytest.approx(1.118, abs=2e-3)
+    assert tables.stationary_weight_noise(0.5, 1e-4, 0.005) == pytest.approx(0.25, abs=1e-3)
+
+
+def test_twin_noise_is_zero_without_noise_and_grows_with_it(cfg):
+    # a small rate keeps the dynamics stable, so the twins' gap is the noise alone (at eta_1 = 10
+    # the dynamics amplify any difference, and the probe measures that too)
+    quiet = dataclasses.replace(cfg, grad_noise=0.0, max_steps=20, lr_large=0.5)
+    seeds = [0, 1]
+    batch = learner.make_batch(quiet, seeds, [100] * 2)
+    schedule = learner.schedule_for("L-S", quiet, 2)
+    schedule = dataclasses.replace(schedule, anneal_loss=torch.full((2,), -math.inf))
+    init = learner.initial_weights(quiet, seeds)
+
+    def probe(tau):
+        noisy = dataclasses.replace(quiet, grad_noise=tau)
+        return learner.twin_pre_activation_noise(batch, schedule, noisy, init, 0)
+
+    assert torch.allclose(probe(0.0), torch.zeros(2), atol=1e-5)
+    small, large = probe(0.001), probe(0.01)
+    assert torch.all(small > 0)
+    assert torch.all(large > 2 * small)  # more gradient noise, more pre-activation noise
+
+
+def test_a_unit_resumed_from_the_cache_equals_a_fresh_one(isolated_cache):
+    params = lg.chapter_config("learning_order", "smoke")
+    run = runs.chapter_runs(params)[0]
+    fresh = run.execute()
+    assert fresh.computed
+    again = run.execute()
+    assert not again.computed and again.payload == fresh.payload
+
+
+def test_units_are_keyed_on_the_learner_setting_only():
+    params = lg.chapter_config("learning_order", "smoke")
+    other = lg.chapter_config("learning_order", "smoke", sweep_n=(60,))
+    assert runs.main_units(params) == runs.main_units(other)
+    labels = [u.label for u in runs.main_units(params)]
+    assert labels == ["L-S", "S", "S + noise ×0.5", "S + noise", "S + noise ×2"]
+
+
+def _refs(few, many):
+    rows = [{"algorithm": "S on P, P only", "seed": s, "P only": e} for s, e in enumerate(few)]
+    rows += [{"algorithm": "S on P, with P", "seed": s, "P only": e} for s, e in enumerate(many)]
+    return pd.DataFrame(rows)
+
+
+def test_effective_sample_statements_need_a_sample_hungry_p():
+    hungry, unmet = tables.hungry_premise(_refs([0.35, 0.36, 0.34, 0.37], [0.2, 0.21, 0.19, 0.2]))
+    assert hungry.label == stats.REPRODUCED and unmet is None
+    close, unmet = tables.hungry_premise(_refs([0.03, 0.02, 0.04, 0.03], [0.0, 0.0, 0.01, 0.0]))
+    assert close.label == stats.TOO_SMALL
+    assert unmet.label == stats.PRECONDITION_NOT_MET and "not sample-hungry" in unmet.reason
+
+
+def test_sweep_verdict_needs_every_size():
+    frame = pd.DataFrame({"N": [100, 200], "verdict": [stats.REPRODUCED, stats.REPRODUCED]})
+    assert tables.sweep_verdict(frame).label == stats.REPRODUCED
+    frame["verdict"] = [stats.REPRODUCED, stats.INCONCLUSIVE]
+    assert tables.sweep_verdict(frame).label == stats.INCONCLUSIVE
+    frame["verdict"] = [stats.OPPOSITE, stats.REPRODUCED]
+    assert "N = 100" in tables.sweep_verdict(frame).reason
+
+
+def test_smoke_statements_come_from_the_shared_rules(isolated_cache):
+    params = lg.chapter_config("learning_order", "smoke")
+    results = runs.execute(runs.chapter_runs(params))
+    history = tables.history_frame(results["learning_order_main"])
+    labels = [u.label for u in runs.main_units(params)]
+    order = tables.learning_order(history, labels)
+    errors = tables.final_errors(results["learning_order_main"], params)
+    refs = tables.final_errors(results["learning_order_references"], params)
+    sweep = tables.sweep_frame(results["learning_order_sweep"], params)
+    table = tables.statements(order, errors, refs, sweep, params)
+    allowed = {
+        stats.REPRODUCED,
+        stats.OPPOSITE,
+        stats.TOO_SMALL,
+        stats.INCONCLUSIVE,
+        stats.NOT_REPRODUCED,
+        stats.PRECONDITION_NOT_MET,
+    }
+    assert set(table["verdict"]) <= allowed
+    assert np.all(table["reason"].str.len() > 0)
+    assert list(sweep["N"]) == list(params.sweep_n)
+
+
 @pytest.mark.parametrize(
     "override",
-    [{"lr_large": -1.0}, {"width": 0}, {"seeds": 2.5}, {"sweep_n": (100, -5)}, {"lr_typo": 1.0}],
+    [
+        {"lr_large": -1.0},
+        {"width": 0},
+        {"seeds": 2.5},
+        {"sweep_n": (100, -5)},
+        {"lr_typo": 1.0},
+        {"p0": 0.7, "q0": 0.5},
+        {"zeta_norm": 20.0},
+    ],
 )
 def test_invalid_parameters_fail_clearly(override):
     with pytest.raises(lg.ParameterError):

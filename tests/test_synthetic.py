@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from lrgap_nb import synthetic
+from lrgap_nb.chapters.learning_order import distribution as synthetic
 
 
 def _dist(seed: int = 0, d: int = 50):

@@ -1,0 +1,170 @@
+"""The learning-order chapter's cached runs: one unit per algorithm (or reference) and sample size.
+
+Each unit trains its seeds as one batch (see `learner`) and returns per-run histories; it is the
+resumable piece of a sweep. Reported seeds are 0, 1, ...; calibration uses seeds kept apart
+(`calibration.CALIBRATION_SEEDS`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import math
+import zlib
+from collections.abc import Iterator
+
+import torch
+
+from lrgap_nb.runs import Run
+
+from .learner import (
+    Setting,
+    initial_weights,
+    make_batch,
+    schedule_for,
+    train,
+    twin_pre_activation_noise,
+)
+from .params import ALGORITHMS, LearningOrderParams
+
+PROTOCOL = 1  # version of every learning_order_* computation: bump when its numbers change
+KEEP_LABEL = {"P only": "S on P, P only", "with P": "S on P, with P"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Unit:
+    """One cached unit: an algorithm (or a reference) on `seeds`, each with n_train examples."""
+
+    setting: Setting
+    algorithm: str  # "L-S", "S" or "S + noise"
+    n_train: int
+    seeds: tuple[int, ...]
+    noise_factor: float = 1.0  # S + noise's pre-activation noise is setting.pre_noise × this
+    keep: str = "all"  # "all", or a reference's examples: "P only" / "with P" (see make_batch)
+
+    @property
+    def label(self) -> str:
+        if self.keep != "all":
+            return KEEP_LABEL[self.keep]
+        return algorithm_label(self.algorithm, self.noise_factor)
+
+
+@dataclasses.dataclass(frozen=True)
+class NoiseProbe:
+    """Twin L-S runs at the large rate for `steps` steps (see `twin_pre_activation_noise`)."""
+
+    setting: Setting
+    n_train: int
+    seeds: tuple[int, ...]
+    steps: int
+
+
+def algorithm_label(algorithm: str, factor: float = 1.0) -> str:
+    return algorithm if factor == 1.0 else f"{algorithm} ×{factor:g}"
+
+
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """These matrices are small: one thread beats two on a shared CPU (threading overhead)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def noise_generator(*parts: object) -> torch.Generator:
+    """A generator fixed by the unit's identity, so a unit's numbers do not depend on the others."""
+    return torch.Generator().manual_seed(zlib.crc32(repr(parts).encode()))
+
+
+def split_runs(out: dict, labels: list[dict]) -> list[dict]:
+    """Per-run records from a batched `train` output, each history cut at the run's stop step."""
+    runs = []
+    hist = out["history"]
+    for b, label in enumerate(labels):
+        stop = out["stop_step"][b]
+        keep = [k for k, s in enumerate(hist["step"]) if s <= stop]
+        record = {key: [hist[key][k][b] for k in keep] for key in hist if key != "step"}
+        runs.append(
+            {
+                **label,
+                "anneal_step": out["anneal_step"][b],
+                "stop_step": stop,
+                "history": {"step": [hist["step"][k] for k in keep], **record},
+            }
+        )
+    return runs
+
+
+def unit_payload(unit: Unit) -> dict:
+    """Runner of one Unit: per-run histories of its seeds."""
+    seeds = list(unit.seeds)
+    s = unit.setting
+    batch = make_batch(s, seeds, [unit.n_train] * len(seeds), keep=unit.keep)
+    schedule = schedule_for(unit.algorithm, s, len(seeds), s.pre_noise * unit.noise_factor)
+    generator = noise_generator(unit.algorithm, unit.noise_factor, unit.keep, unit.n_train)
+    with one_thread():
+        out = train(batch, schedule, s, generator, initial_weights(s, seeds))
+    return {"runs": split_runs(out, [{"algorithm": unit.label, "seed": x} for x in seeds])}
+
+
+def noise_payload(probe: NoiseProbe) -> dict:
+    """Runner of one NoiseProbe: the effective pre-activation noise on Q inputs per seed."""
+    seeds = list(probe.seeds)
+    s = dataclasses.replace(probe.setting, max_steps=probe.steps, eval_every=probe.steps)
+    batch = make_batch(s, seeds, [probe.n_train] * len(seeds))
+    schedule = schedule_for("L-S", s, len(seeds))
+    schedule = dataclasses.replace(schedule, anneal_loss=torch.full((len(seeds),), -math.inf))
+    with one_thread():
+        sigma = twin_pre_activation_noise(
+            batch, schedule, s, initial_weights(s, seeds), zlib.crc32(b"twins") + probe.steps
+        )
+    return {"seed": seeds, "sigma": sigma.tolist()}
+
+
+def main_units(cfg: LearningOrderParams) -> list[Unit]:
+    """L-S, S and S + noise at each noise factor, on the reported seeds, N = cfg.n_train."""
+    setting, seeds = Setting.of(cfg), tuple(range(cfg.seeds))
+    units = [Unit(setting, a, cfg.n_train, seeds) for a in ALGORITHMS if a != "S + noise"]
+    units += [
+        Unit(setting, "S + noise", cfg.n_train, seeds, factor) for factor in cfg.pre_noise_factors
+    ]
+    return units
+
+
+def reference_units(cfg: LearningOrderParams) -> list[Unit]:
+    """S on P alone, from the p0·N P-only examples or the (1 - q0)·N that contain P, of the same
+    training sets as the main runs (Li, Wei & Ma 2019, Sec. 1)."""
+    setting, seeds = Setting.of(cfg), tuple(range(cfg.seeds))
+    return [Unit(setting, "S", cfg.n_train, seeds, keep=keep) for keep in KEEP_LABEL]
+
+
+def sweep_units(cfg: LearningOrderParams) -> list[Unit]:
+    setting, seeds = Setting.of(cfg), tuple(range(cfg.sweep_seeds))
+    return [Unit(setting, a, n, seeds) for n in cfg.sweep_n for a in ("L-S", "S")]
+
+
+def noise_probe(cfg: LearningOrderParams) -> NoiseProbe:
+    """The noise L-S's weights carry on Q inputs, on the reported seeds (a check of the match)."""
+    return NoiseProbe(Setting.of(cfg), cfg.n_train, tuple(range(cfg.seeds)), cfg.noise_probe_steps)
+
+
+def chapter_runs(cfg: LearningOrderParams) -> list[Run]:
+    """Every cached run of the chapter, as picklable units of work (see lrgap_nb.sweep)."""
+    here = f"{__name__}:unit_payload"
+    return [
+        *(Run("learning_order_main", here, u, PROTOCOL) for u in main_units(cfg)),
+        *(Run("learning_order_references", here, u, PROTOCOL) for u in reference_units(cfg)),
+        Run("learning_order_noise", f"{__name__}:noise_payload", noise_probe(cfg), PROTOCOL),
+        *(Run("learning_order_sweep", here, u, PROTOCOL) for u in sweep_units(cfg)),
+    ]
+
+
+def execute(runs: list[Run]) -> dict[str, list]:
+    """Results of `runs` grouped by kind, from the cache when present."""
+    grouped: dict[str, list] = {}
+    for run in runs:
+        grouped.setdefault(run.kind, []).append(run.execute())
+    return grouped
