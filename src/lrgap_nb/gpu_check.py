@@ -1,7 +1,7 @@
 """A prepared GPU check: the CUDA path verified, its speed measured, paper-width runs brought back.
 
 A GPU is lent for minutes at a time, so this is one command that finishes within its budget and
-leaves at most 8 files of at most 16 MiB (see README, "Running on a GPU"):
+leaves at most 8 files of at most 16 MiB (README: "A GPU for a few minutes"):
 
     python -m lrgap_nb.gpu_check --stage-data                # here: copy the data to .gpu_data/
     PYTHONPATH=src LRGAP_DATA=.gpu_data python -m lrgap_nb.gpu_check \
@@ -675,6 +675,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--out is required to run the check")
     if args.dry_run:
         os.environ["LRGAP_DEVICE"] = "cpu"
+    elif not torch.cuda.is_available():
+        parser.error("no CUDA device here; on a CPU run --dry-run")
     budget = args.budget_s or (120.0 if args.dry_run else 450.0)
     manifest = run_check(
         args.out, args.pack_dir or args.out / "pack", DRY if args.dry_run else GPU, budget
