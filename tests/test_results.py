@@ -1,5 +1,6 @@
 import dataclasses
 import json
+import subprocess
 
 import pytest
 
@@ -92,3 +93,30 @@ def test_key_depends_on_the_protocol_version_not_the_package_version(monkeypatch
     assert key != results.config_key("toy", Toy(0.1, 0), 2)
     monkeypatch.setattr("lrgap_nb.__version__", "99.0")
     assert key == results.config_key("toy", Toy(0.1, 0), 1)  # a release keeps committed results
+
+
+def test_provenance_records_a_dirty_working_tree(tmp_path, monkeypatch):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    monkeypatch.setenv("LRGAP_ROOT", str(repo))
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(repo)]
+    subprocess.run([*git, "init", "-q"], check=True)
+    (repo / "runner.py").write_text("A = 1\n")
+    subprocess.run([*git, "add", "runner.py"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "first"], check=True)
+    clean = results.git_commit()
+    assert clean and not clean.endswith("-dirty")
+    (repo / "runner.py").write_text("A = 2\n")  # an uncommitted change to the code
+    assert results.git_commit() == f"{clean}-dirty"
+    assert results.provenance(0.0, device="cpu")["git_commit"] == f"{clean}-dirty"
+
+
+def test_provenance_is_part_of_the_checksum(isolated_cache):
+    compute, calls = counting(5)
+    entry = results.cached("toy", Toy(0.9, 0), compute, 1)
+    data = json.loads(entry.path.read_text())
+    data["provenance"]["device"] = "NVIDIA H200"  # a CPU result passed off as a GPU one
+    entry.path.write_text(json.dumps(data))
+    with pytest.warns(UserWarning, match="checksum mismatch"):
+        assert results.cached("toy", Toy(0.9, 0), compute, 1).provenance["device"] != "NVIDIA H200"
+    assert len(calls) == 2

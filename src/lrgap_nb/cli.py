@@ -18,6 +18,75 @@ from .params import PROFILES, ParameterError, parameters_cell, parse_override
 HIDDEN_IN_BOOK = ("parameters", "injected-parameters")  # tags of cells the book does not show
 
 
+class RunFailed(RuntimeError):
+    """A chapter that cannot run or failed in its kernel; the message is one line for the terminal."""
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1 (`--workers 0` or `-3` is an error, not "all CPUs")."""
+    try:
+        value = int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def parse_overrides(texts: list[str]) -> dict[str, Any]:
+    """`-p key=value` options as a dict; a key given twice is an error, not "the last one wins"."""
+    overrides: dict[str, Any] = {}
+    for text in texts:
+        key, value = parse_override(text)
+        if key in overrides:
+            raise ParameterError(f"parameter {key!r} is given twice (-p {key}=...)")
+        overrides[key] = value
+    return overrides
+
+
+def _datasets(config: Any) -> set[str]:
+    """Dataset names a run's config refers to (a `dataset` field, also in nested configs)."""
+    if isinstance(config, (list, tuple)):
+        return set().union(*map(_datasets, config)) if config else set()
+    if not dataclasses.is_dataclass(config):
+        return set()
+    found = set()
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        if f.name == "dataset" and isinstance(value, str):
+            found.add(value)
+        else:
+            found |= _datasets(value)
+    return found
+
+
+def check_before_running(name: str, cfg: Any) -> list:
+    """What a kernel would find wrong, found first: build the chapter's runs (their configs check
+    model and dataset names) and check that the data of every run not yet cached is there.
+
+    Raises ParameterError for a bad value and RunFailed for missing data, each one line.
+    """
+    from . import data
+
+    try:
+        runs = get_chapter(name).runs(cfg)
+    except ParameterError:
+        raise
+    except data.DataNotFoundError as err:
+        raise RunFailed(f"{name}: {err}") from err
+    except (ValueError, TypeError) as err:
+        raise ParameterError(f"{name}: {err}") from err
+    needed = (
+        set().union(*(_datasets(r.config) for r in runs if r.lookup() is None)) if runs else set()
+    )
+    for dataset in sorted(needed):
+        try:
+            data.require_dataset(dataset)
+        except data.DataNotFoundError as err:
+            raise RunFailed(f"{name}: {err}") from err
+    return runs
+
+
 def _source(stem: str) -> Path:
     path = paths.project_root() / "notebooks" / f"{stem}.py"
     if not path.is_file():
@@ -104,7 +173,7 @@ def run_chapter(name: str, profile: str, overrides: dict[str, Any]) -> Path:
     import papermill
 
     chapter = get_chapter(name)
-    chapter_config(name, profile, **overrides)  # validate before starting a kernel
+    check_before_running(name, chapter_config(name, profile, **overrides))  # before any kernel
     notebook = _read_source(chapter.notebook)
     exposed = notebook_parameters(notebook)
     hidden = sorted(set(overrides) - set(exposed))
@@ -113,8 +182,10 @@ def run_chapter(name: str, profile: str, overrides: dict[str, Any]) -> Path:
             f"{chapter.notebook}'s parameters cell does not expose {', '.join(hidden)}"
         )
     output = paths.book_dir() / f"{chapter.notebook}.ipynb"
+    failed = paths.book_dir() / ".failed" / output.name
     start = time.perf_counter()
     fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.stem}.", suffix=".ipynb")
+    paths.share_like_open(fd)
     os.close(fd)
     try:
         with progress.to_terminal():
@@ -129,6 +200,22 @@ def run_chapter(name: str, profile: str, overrides: dict[str, Any]) -> Path:
         hide_configuration(executed)
         nbformat.write(executed, tmp)
         os.replace(tmp, output)
+        failed.unlink(missing_ok=True)
+    except Exception as err:  # a cell raised, or the kernel died: one line here, the rest saved
+        if isinstance(err, papermill.PapermillExecutionError):
+            what, text = err.ename, str(err.evalue)
+        else:
+            what, text = type(err).__name__, str(err)
+        first = (text.strip().splitlines() or [""])[0][:300]
+        saved = ""
+        if Path(tmp).stat().st_size:
+            failed = paths.failed_dir() / output.name
+            os.replace(tmp, failed)
+            saved = f"traceback in {failed}; "
+        raise RunFailed(
+            f"{name} failed at profile {profile}: {what}: {first} "
+            f"({saved}{output.name} was left as it was)"
+        ) from None
     finally:
         Path(tmp).unlink(missing_ok=True)
     print(
@@ -177,8 +264,7 @@ def cmd_list(_: argparse.Namespace) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> None:
-    overrides = dict(parse_override(text) for text in args.param)
-    run_chapter(args.name, args.profile, overrides)
+    run_chapter(args.name, args.profile, parse_overrides(args.param))
 
 
 def cmd_pair(args: argparse.Namespace) -> None:
@@ -189,9 +275,8 @@ def cmd_pair(args: argparse.Namespace) -> None:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from . import sweep
 
-    overrides = dict(parse_override(text) for text in args.param)
-    chapter = get_chapter(args.name)
-    runs = chapter.runs(chapter_config(args.name, args.profile, **overrides))
+    overrides = parse_overrides(args.param)
+    runs = check_before_running(args.name, chapter_config(args.name, args.profile, **overrides))
     executor = sweep.make_executor(args.executor, args.workers, args.address)
     try:
         report = sweep.execute(runs, executor)
@@ -216,8 +301,8 @@ def profile_for(name: str, requested: str) -> str:
 def cmd_build(args: argparse.Namespace) -> None:
     start = time.perf_counter()
     if not args.skip_run:
-        for name in registry():
-            chapter_config(name, args.profile)  # every chapter validates before any runs
+        for name in registry():  # every chapter is checked before any runs
+            check_before_running(name, chapter_config(name, args.profile))
         for name in registry():
             profile = args.profile if args.exact_profile else profile_for(name, args.profile)
             if profile != args.profile:
@@ -249,7 +334,9 @@ def parser() -> argparse.ArgumentParser:
     sweep.add_argument(
         "--executor", default="local", choices=("inprocess", "local", "dask", "slurm")
     )
-    sweep.add_argument("--workers", type=int, default=None, help="local or dask workers")
+    sweep.add_argument(
+        "--workers", type=positive_int, default=None, help="local or dask workers (default: CPUs)"
+    )
     sweep.add_argument("--address", default=None, help="dask scheduler address")
     sweep.set_defaults(func=cmd_sweep)
     build = sub.add_parser("build", help="run every chapter, then build the HTML book")
@@ -272,6 +359,9 @@ def main(argv: list[str] | None = None) -> int:
     except ParameterError as err:
         print(f"lrgap: {err}", file=sys.stderr)
         return 2
+    except RunFailed as err:
+        print(f"lrgap: {err}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -49,6 +49,14 @@ class ConvexParams(ChapterParams):
         check=positive(),
     )
 
+    def check(self) -> None:
+        """The Gaussian experiment holds every dataset at once: refuse sizes this machine lacks."""
+        from lrgap_nb.limits import require_memory
+
+        floats = self.gauss_repeats * (4 * self.gauss_n + 8)  # X, y, beta*, residual, iterates
+        what = f"{self.gauss_repeats} Gaussian datasets of {self.gauss_n} examples"
+        require_memory(8 * floats, "gauss_repeats", self.gauss_repeats, what)
+
     profiles = {
         "smoke": {"gauss_repeats": 200},
         "cpu": {"gauss_repeats": 1000},
