@@ -120,3 +120,14 @@ def test_provenance_is_part_of_the_checksum(isolated_cache):
     with pytest.warns(UserWarning, match="checksum mismatch"):
         assert results.cached("toy", Toy(0.9, 0), compute, 1).provenance["device"] != "NVIDIA H200"
     assert len(calls) == 2
+
+
+@pytest.mark.parametrize("covered", [False, True], ids=["config+payload", "with provenance"])
+def test_entries_written_before_the_checksum_scope_was_recorded_are_still_read(covered):
+    entry = results.cached("toy", Toy(0.4, 1), counting(2)[0], 1)
+    data = json.loads(entry.path.read_text())
+    del data["checksum_scope"]  # as older code wrote them
+    prov = data["provenance"] if covered else None
+    data["checksum"] = results._checksum(data["config"], data["payload"], prov)
+    entry.path.write_text(json.dumps(data))
+    assert results.read_entry(entry.path, "toy", entry.key).payload == {"value": 2}

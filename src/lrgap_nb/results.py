@@ -6,7 +6,8 @@ stale ones; `tests/test_golden.py` recomputes a small result per kind to catch a
 
 Files are written atomically (temporary file, then rename; a failed write leaves nothing behind)
 with the mode `open` would give (umask honoured). Each carries a checksum over its config, payload
-and provenance; an unreadable or mismatching file is moved aside under a unique name (never
+and provenance (entries without `checksum_scope`, written before it was recorded, are still read
+when their checksum matches with or without provenance); an unreadable or mismatching file is moved aside under a unique name (never
 deleted) and recomputed. Moving it aside never fails a lookup: a file another process already
 moved is a miss, any other error a warning and a miss. Lookups also read `results/committed/`,
 where paper-scale GPU results live in the repository.
@@ -81,8 +82,14 @@ def config_key(kind: str, config: Any, protocol: int) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-def _checksum(config: dict[str, Any], payload: dict[str, Any], prov: dict[str, Any]) -> str:
-    record = {"config": config, "payload": payload, "provenance": prov}
+CHECKSUM_SCOPE = "config+payload+provenance"  # entries without this field predate it
+
+
+def _checksum(config: dict[str, Any], payload: dict[str, Any], prov: dict[str, Any] | None) -> str:
+    """sha256 over config, payload and provenance (None: the legacy scope, config and payload)."""
+    record = {"config": config, "payload": payload}
+    if prov is not None:
+        record["provenance"] = prov
     return hashlib.sha256(_canonical(record).encode()).hexdigest()
 
 
@@ -128,7 +135,8 @@ def read_entry(path: Path, kind: str, key: str) -> Result:
             data = json.loads(handle.read())
             config, payload, prov = data["config"], data["payload"], data["provenance"]
             ok = data["key"] == key and data["kind"] == kind
-            ok = ok and data["checksum"] == _checksum(config, payload, prov)
+            scopes = [prov] if data.get("checksum_scope") == CHECKSUM_SCOPE else [prov, None]
+            ok = ok and data["checksum"] in [_checksum(config, payload, p) for p in scopes]
         except (OSError, ValueError, KeyError, TypeError) as err:
             message = f"missing key {err}" if isinstance(err, KeyError) else str(err)
             raise CorruptEntry(f"{path}: {message}", inode) from err
@@ -152,6 +160,7 @@ def write_entry(
     }
     prov = record["provenance"]
     record["checksum"] = _checksum(record["config"], record["payload"], prov)
+    record["checksum_scope"] = CHECKSUM_SCOPE
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{key}.", suffix=".tmp")
     try:
         paths.share_like_open(fd)
