@@ -673,3 +673,23 @@ def test_missing_dataset_is_one_line_with_folder_files_and_remedy(isolated):
     )
     assert "LDC93S1" in str(err.value)
     data.require_dataset("mnist", isolated / "none", download=True)  # a download may fetch it
+
+
+def test_sweep_row_of_an_entry_without_wall_time():
+    stored = results.write_entry(
+        Path(os.environ["LRGAP_CACHE"]), "toy", toy_run(11).key, {"value": 11}, {"square": 121}, {}
+    )
+    row = sweep._outcome(toy_run(11), lambda: stored)
+    assert row["status"] == "ran" and row["seconds"] == 0.0
+
+
+def test_build_skips_a_larger_profile_this_machine_refuses(monkeypatch):
+    real = cli.chapter_config
+
+    def refuse_full(name, profile="smoke", **overrides):
+        if profile == "full":
+            raise ParameterError("parameter 'gauss_repeats' is 10**12: more memory than here")
+        return real(name, profile, **overrides)
+
+    monkeypatch.setattr(cli, "chapter_config", refuse_full)
+    assert cli.profile_for("convex", "smoke") == "smoke"

@@ -292,7 +292,10 @@ def profile_for(name: str, requested: str) -> str:
     larger = PROFILES[PROFILES.index(requested) + 1 :]
     chapter = get_chapter(name)
     for profile in reversed(larger):
-        runs = chapter.runs(chapter_config(name, profile))
+        try:
+            runs = chapter.runs(chapter_config(name, profile))
+        except ParameterError:  # e.g. more memory than this machine has: not rendered here
+            continue
         if runs and all(run.lookup() is not None for run in runs):
             return profile
     return requested

@@ -145,5 +145,5 @@ def _outcome(run: Run, get_result) -> dict[str, Any]:
         "kind": run.kind,
         "key": run.key,
         "status": "ran" if result.computed else "cached",
-        "seconds": result.provenance["wall_time_s"],
+        "seconds": result.provenance.get("wall_time_s", 0.0),
     }
