@@ -693,3 +693,30 @@ def test_build_skips_a_larger_profile_this_machine_refuses(monkeypatch):
 
     monkeypatch.setattr(cli, "chapter_config", refuse_full)
     assert cli.profile_for("convex", "smoke") == "smoke"
+
+
+def test_failed_download_is_one_line(isolated, monkeypatch):
+    def offline(root, download, normalise):
+        if download:
+            raise RuntimeError("Error downloading x.gz:\nTried https://a/, got:\n<urlopen error>")
+        data.MNIST_FILES.require(root)
+
+    spec = data.DatasetSpec("offline_mnist", 10, offline, data.MNIST_FILES)
+    monkeypatch.setitem(data.DATASETS, "offline_mnist", spec)
+    with pytest.raises(data.DataNotFoundError) as err:
+        data.load("offline_mnist", isolated / "none", download=True)
+    assert "Downloading failed (RuntimeError: Error downloading x.gz: Tried" in one_line(
+        str(err.value)
+    )
+
+
+def test_data_missing_while_a_chapter_builds_its_runs_is_one_line(monkeypatch, no_kernel, capsys):
+    class LoadsDataForItsRuns(FakeChapter):
+        def runs(self, cfg):
+            raise data.DataNotFoundError("dataset files missing in /x:\nmore detail")
+
+    monkeypatch.setattr(cli, "get_chapter", lambda name: LoadsDataForItsRuns(()))
+    assert cli.main(["sweep", "convex"]) == 1
+    assert one_line(capsys.readouterr().err) == (
+        "lrgap: convex: dataset files missing in /x: more detail"
+    )

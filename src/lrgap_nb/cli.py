@@ -355,15 +355,19 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def _one_line(err: Exception) -> str:
+    return " ".join(str(err).split())
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args) or 0
     except ParameterError as err:
-        print(f"lrgap: {err}", file=sys.stderr)
+        print(f"lrgap: {_one_line(err)}", file=sys.stderr)
         return 2
     except RunFailed as err:
-        print(f"lrgap: {err}", file=sys.stderr)
+        print(f"lrgap: {_one_line(err)}", file=sys.stderr)
         return 1
 
 

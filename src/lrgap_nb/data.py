@@ -447,7 +447,7 @@ def load(
     except (OSError, RuntimeError) as err:
         if not download:
             raise
-        reason = f"Downloading failed ({type(err).__name__}: {str(err)[:200]})."
+        reason = f"Downloading failed ({type(err).__name__}: {' '.join(str(err).split())[:200]})."
         try:
             spec.loader(folder, False, normalise)  # names the folder and the files it expects
         except DataNotFoundError as missing:
