@@ -174,7 +174,7 @@ def decode(text: str) -> np.ndarray:
 
 
 def test_the_prng_is_mulberry32_in_both_languages(js):
-    draws = ex.mulberry32(0)
+    draws = maths.mulberry32(0)
     # Reference values of mulberry32(0), from the original C/JS implementation.
     assert [next(draws) for _ in range(3)] == [1144304738, 1416247, 958946056]
     assert js["mulberry32_0"] == [1144304738, 1416247, 958946056]
@@ -184,7 +184,7 @@ def test_javascript_matches_the_python_maths_on_200_settings(settings, js):
     worst = 0.0
     diverged = stopped = 0
     for s, got in zip(settings, js["results"], strict=True):
-        assert got["coords"] == ex.sample_coords(s["n_samples"], s["seed"]), s
+        assert got["coords"] == maths.sample_coords(s["n_samples"], s["seed"]), s
         want = ex.reference(s)
         for name in ex.SCHEDULES:
             mine, theirs = want["runs"][name], got["runs"][name]
@@ -208,18 +208,18 @@ def test_javascript_matches_the_python_maths_on_200_settings(settings, js):
 
 
 def test_samples_are_reproducible_and_one_hot():
-    X, y = ex.samples(30, 7)
+    X, y = maths.two_point_samples(30, 7, BETA_STAR)
     assert X.shape == (30, 2) and set(X.sum(axis=1)) == {1.0}
     np.testing.assert_array_equal(y, X @ BETA_STAR)
-    np.testing.assert_array_equal(ex.samples(30, 7)[0], X)
-    assert ex.sample_coords(3, 2) == [1, 0, 0]  # two samples at e1, one at e2: the report's case
+    np.testing.assert_array_equal(maths.two_point_samples(30, 7, BETA_STAR)[0], X)
+    assert maths.sample_coords(3, 2) == [1, 0, 0]  # two samples at e1, one at e2: the report's case
 
 
 def test_reference_is_gradient_descent_from_the_maths_module():
     s = {"lr_large": 1.4, "lr_small": 0.05, "anneal_step": 4, "epsilon": 0.01}
     s |= {"n_samples": 3, "seed": 2}
     ref = ex.reference(s)
-    X, y = ex.samples(3, 2)
+    X, y = maths.two_point_samples(3, 2, BETA_STAR)
     schedules = maths.schedules_for(1.4, 0.05, 4)
     for name, schedule in schedules.items():
         path = maths.gradient_descent(X, y, schedule, 0.01)

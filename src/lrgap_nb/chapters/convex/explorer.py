@@ -14,7 +14,6 @@ seed draws the same samples in the browser and here.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import anywidget
@@ -38,30 +37,6 @@ RANGES = {
 }
 SCHEDULES = ("large then small", "small throughout")
 
-_UINT32 = 0xFFFFFFFF
-
-
-def mulberry32(seed: int) -> Iterator[int]:
-    """Mulberry32 (Tommy Ettinger, public domain): uint32 draws, as `mulberry32` in explorer.js."""
-    a = seed & _UINT32
-    while True:
-        a = (a + 0x6D2B79F5) & _UINT32
-        t = ((a ^ (a >> 15)) * (1 | a)) & _UINT32
-        t = ((t + (((t ^ (t >> 7)) * (61 | t)) & _UINT32)) & _UINT32) ^ t
-        yield (t ^ (t >> 14)) & _UINT32
-
-
-def sample_coords(n: int, seed: int) -> list[int]:
-    """The coordinate of each sample (0: x = e1, 1: x = e2), the top bit of one draw each."""
-    draws = mulberry32(seed)
-    return [next(draws) >> 31 for _ in range(n)]
-
-
-def samples(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """The explorer's n samples: x uniform on {e1, e2} (mulberry32), y = <beta*, x>."""
-    X = np.eye(2)[sample_coords(n, seed)]
-    return X, X @ BETA_STAR
-
 
 def reference(settings: dict) -> dict:
     """What the explorer shows for `settings`, computed by the Python maths (the reference).
@@ -69,7 +44,7 @@ def reference(settings: dict) -> dict:
     Per schedule: the path (a diverged run ends in NaN), its steps, the step at which it diverged
     (None if it did not) and the train and test losses where it stopped (None if it diverged).
     """
-    X, y = samples(settings["n_samples"], settings["seed"])
+    X, y = maths.two_point_samples(settings["n_samples"], settings["seed"], BETA_STAR)
     schedules = maths.schedules_for(
         settings["lr_large"], settings["lr_small"], settings["anneal_step"]
     )

@@ -9,6 +9,8 @@ JavaScript is tested against.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
 
@@ -19,10 +21,28 @@ from .params import ConvexParams
 # --- the two-point problem -------------------------------------------------------------------
 
 
+_UINT32 = 0xFFFFFFFF
+
+
+def mulberry32(seed: int) -> Iterator[int]:
+    """Mulberry32 (Tommy Ettinger, public domain): uint32 draws, as `mulberry32` in explorer.js."""
+    a = seed & _UINT32
+    while True:
+        a = (a + 0x6D2B79F5) & _UINT32
+        t = ((a ^ (a >> 15)) * (1 | a)) & _UINT32
+        t = ((t + (((t ^ (t >> 7)) * (61 | t)) & _UINT32)) & _UINT32) ^ t
+        yield (t ^ (t >> 14)) & _UINT32
+
+
+def sample_coords(n: int, seed: int) -> list[int]:
+    """The coordinate of each sample (0: x = e1, 1: x = e2), the top bit of one draw each."""
+    draws = mulberry32(seed)
+    return [next(draws) >> 31 for _ in range(n)]
+
+
 def two_point_samples(n: int, seed: int, beta_star: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """n samples with x uniform on {e1, e2} and y = <beta*, x>."""
-    rng = np.random.default_rng(seed)
-    X = np.eye(2)[rng.integers(0, 2, size=n)]
+    """n samples with x uniform on {e1, e2} (mulberry32, as the explorer's JS) and y = <beta*, x>."""
+    X = np.eye(2)[sample_coords(n, seed)]
     return X, X @ beta_star
 
 
