@@ -243,3 +243,28 @@ def test_smoke_statements_come_from_the_shared_rules(isolated_cache):
 def test_invalid_parameters_fail_clearly(override):
     with pytest.raises(lg.ParameterError):
         lg.chapter_config("learning_order", "smoke", **override)
+
+
+def test_calibration_runs_its_stages_on_seeds_kept_apart(isolated_cache, monkeypatch, tmp_path):
+    from lrgap_nb.chapters.learning_order import calibration
+
+    def smoke_cfg(**changes):
+        return lg.chapter_config("learning_order", "smoke", **changes)
+
+    monkeypatch.setattr(calibration, "calibration_cfg", smoke_cfg)
+    monkeypatch.setattr(calibration, "CALIBRATION_SEEDS", (100, 101))
+    monkeypatch.setattr(calibration, "STAGE_A", [{"d": 20, "n_train": 100, "gamma0": 0.02}])
+    monkeypatch.setattr(
+        calibration, "STAGE_B", [{"zq_norm": 9.0, "zeta_norm": 1.5, "lr_large": 20.0}]
+    )
+    monkeypatch.setattr(calibration, "STAGE_B_STEPS", 100)
+    log = calibration.run_stages(tmp_path / "log.csv")
+    assert list(log["stage"]) == ["A", "B", "C"]
+    assert (tmp_path / "log.csv").is_file()
+    assert log.loc[2, "noise_probe_steps"] % 50 == 0
+    reported = {
+        s
+        for u in runs.chapter_runs(lg.chapter_config("learning_order", "smoke"))
+        for s in u.config.seeds
+    }
+    assert reported.isdisjoint(calibration.CALIBRATION_SEEDS)

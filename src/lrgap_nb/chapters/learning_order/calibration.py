@@ -31,17 +31,16 @@ KIND = "learning_order_calibration"
 HERE = "lrgap_nb.chapters.learning_order"
 LOG = Path("results") / "calibration" / "learning_order.csv"
 
-# Stage grids (differences from the overnight setting), in order of preference.
-STAGE_A = [
-    {"d": d, "n_train": n, "gamma0": g}
-    for d, n in ((400, 800), (200, 400))
-    for g in (0.0, 0.02, 0.05)
-]
+PILOT = Path("results") / "calibration" / "learning_order_pilot.json"
+
+# Stage grids (differences from the overnight setting), in order of preference. Stage A's two
+# candidates come from a pilot on seeds 100-104 (PILOT; d = 400 cost 7 ms per run and step here).
+STAGE_A = [{"d": 200, "n_train": 400, "gamma0": g} for g in (0.02, 0.0)]
 STAGE_B = [
     {"zq_norm": zq, "zeta_norm": zeta, "lr_large": lr}
-    for zq, zeta in ((9.0, 1.5), (6.0, 1.0), (12.0, 2.0))
-    for lr in (10.0, 5.0)
+    for zq, zeta, lr in ((9.0, 1.5, 20.0), (9.0, 1.5, 40.0), (6.0, 1.0, 20.0), (12.0, 2.0, 20.0))
 ]
+STAGE_B_STEPS = 3000  # stage B judges what happens early (order, anneal): a shorter cap suffices
 
 
 def calibration_cfg(**changes) -> LearningOrderParams:
@@ -51,14 +50,12 @@ def calibration_cfg(**changes) -> LearningOrderParams:
 
 
 def summary_payload(unit: Unit) -> dict:
-    """A calibration unit: the unit's runs, each history kept only for what the stages judge."""
+    """A calibration unit: the unit's runs without what no stage judges (kept small to commit)."""
     from .runs import unit_payload
 
-    keep = ("step", "q_curvature", "P only", "Q only", "train P only", "train Q only")
     runs = unit_payload(unit)["runs"]
     for run in runs:
-        run["history"] = {k: run["history"][k] for k in keep}
-        run["history"]["both"] = run["history"]["P only"][-1:]  # final value, for the errors
+        del run["history"]["train both"]
     return {"runs": runs}
 
 
@@ -134,9 +131,9 @@ def judge_order(results, cfg: LearningOrderParams) -> dict:
         "curvature smaller under L-S": ratio.label,
         "error L-S (not used to choose)": wide["L-S"].mean(),
         "error S (not used to choose)": wide["S"].mean(),
-        "premises met": bool(
-            annealed.all() and lead.label == stats.REPRODUCED and ratio.label == stats.REPRODUCED
-        ),
+        "premises met (of 3)": int(annealed.all())
+        + int(lead.label == stats.REPRODUCED)
+        + int(ratio.label == stats.REPRODUCED),
     }
 
 
@@ -163,24 +160,37 @@ def run_stages(log: Path | None = None) -> pd.DataFrame:
         chosen_a = {k: a_rows.loc[best, k] for k in STAGE_A[0]}
     chosen_b = None
     for changes in STAGE_B:
-        cfg = calibration_cfg(**chosen_a, **changes)
+        cfg = calibration_cfg(**chosen_a, **changes, max_steps=STAGE_B_STEPS)
         judged = judge_order([run.execute() for run in algorithms(cfg)], cfg)
-        rows.append({"stage": "B", **chosen_a, **changes, **judged})
+        rows.append({"stage": "B", **chosen_a, **changes, "max_steps": STAGE_B_STEPS, **judged})
         _write(rows, log)
-        if chosen_b is None and judged["premises met"]:
-            chosen_b = changes
-    cfg = calibration_cfg(**chosen_a, **(chosen_b or STAGE_B[0]))
+    # the first setting meeting all three premises, else the closest: the most premises met
+    b_rows = [r for r in rows if r["stage"] == "B"]
+    best = max(range(len(b_rows)), key=lambda i: (b_rows[i]["premises met (of 3)"], -i))
+    chosen_b = STAGE_B[best]
+    probe_steps = b_rows[best]["L-S anneal step (median)"]
+    if not probe_steps > 0:  # L-S never annealed: probe the whole capped run
+        probe_steps = STAGE_B_STEPS
+    probe_steps = int(max(50, 50 * np.ceil(probe_steps / 50)))  # L-S's large-rate phase
+    cfg = calibration_cfg(**chosen_a, **chosen_b, noise_probe_steps=probe_steps)
     sigma = np.asarray(noise(cfg).execute().payload["sigma"])
     rows.append(
         {
             "stage": "C",
             **chosen_a,
-            **(chosen_b or STAGE_B[0]),
+            **chosen_b,
+            "noise_probe_steps": probe_steps,
             "effective pre-activation noise on Q inputs": stats.mean_std(sigma, digits=3),
-            "chosen": True,
+            "sigma (mean)": float(sigma.mean()),
         }
     )
-    return _write(rows, log)
+    frame = pd.DataFrame(rows)
+    frame["chosen"] = [
+        r["stage"] == "C"
+        or all(r.get(k) == v for k, v in {**chosen_a, **chosen_b}.items() if k in r)
+        for r in rows
+    ]
+    return _write(frame.to_dict("records"), log)
 
 
 def _write(rows: list[dict], log: Path | None) -> pd.DataFrame:
@@ -189,6 +199,17 @@ def _write(rows: list[dict], log: Path | None) -> pd.DataFrame:
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(path, index=False)
     return frame
+
+
+def pilot_table() -> pd.DataFrame:
+    """The stage-A pilot (seeds 100-104): mean reference errors per setting."""
+    path = paths.project_root() / PILOT
+    if not path.is_file():
+        return pd.DataFrame({"d": []})
+    frame = pd.read_json(path)
+    for column in [c for c in frame if "per seed" in c]:
+        frame[column.replace(" (per seed)", " (mean)")] = frame[column].map(np.mean).round(3)
+    return frame.drop(columns=[c for c in frame if "per seed" in c or "stop step" in c])
 
 
 def calibration_log() -> pd.DataFrame:

@@ -23,20 +23,20 @@ class LearningOrderParams(ChapterParams):
         0.2, "probability of a Q-only example (the talk slides' value)", check=non_negative()
     )
     d: int = param(
-        150,
+        200,
         f"dimension of each component; x has 2d coordinates {NOT_GIVEN}",
         paper=False,
         check=positive(),
     )
     n_train: int = param(
-        200, f"training examples N of the main runs {NOT_GIVEN}", paper=False, check=positive()
+        400, f"training examples N of the main runs {NOT_GIVEN}", paper=False, check=positive()
     )
     n_test: int = param(
         1000, "test examples per group (P only, Q only, both)", paper=False, check=positive()
     )
     width: int = param(50, f"hidden units m {NOT_GIVEN}", paper=False, check=positive())
     gamma0: float = param(
-        0.1, f"P's margin gamma0 along w* {NOT_GIVEN}", paper=False, check=non_negative()
+        0.02, f"P's margin gamma0 along w* {NOT_GIVEN}", paper=False, check=non_negative()
     )
     zq_norm: float = param(
         9.0, f"||z_q||, the scale of Q {NOT_GIVEN}", paper=False, check=positive()
@@ -52,7 +52,7 @@ class LearningOrderParams(ChapterParams):
     )
     lr_large: float = param(10.0, f"eta_1 of L-S {NOT_GIVEN}", paper=False, check=positive())
     lr_small: float = param(
-        0.5, f"eta_2: L-S after the anneal, S, S + noise {NOT_GIVEN}", paper=False, check=positive()
+        2.0, f"eta_2: L-S after the anneal, S, S + noise {NOT_GIVEN}", paper=False, check=positive()
     )
     weight_decay: float = param(1e-4, f"lambda {NOT_GIVEN}", paper=False, check=non_negative())
     grad_noise: float = param(
@@ -98,7 +98,7 @@ class LearningOrderParams(ChapterParams):
     eval_every: int = param(50, "steps between recorded evaluations", paper=False, check=positive())
     seeds: int = param(20, "seeds of the main runs (0, 1, ...)", paper=False, check=positive())
     sweep_n: tuple[int, ...] = param(
-        (50, 100, 200, 400, 800),
+        (100, 200, 400, 800),
         "training-set sizes of the N sweep",
         paper=False,
         check=positive(),
@@ -118,9 +118,16 @@ class LearningOrderParams(ChapterParams):
             "sweep_seeds": 2,
             "noise_probe_steps": 50,
         },
-        "cpu": {"max_steps": 4000, "seeds": 5, "sweep_n": (100, 200, 400), "sweep_seeds": 5},
-        "overnight": {"max_steps": 8000, "sweep_seeds": 10},
-        "full": {},
+        "cpu": {
+            "d": 100,
+            "n_train": 200,
+            "max_steps": 3000,
+            "seeds": 5,
+            "sweep_n": (100, 200),
+            "sweep_seeds": 5,
+        },
+        "overnight": {"max_steps": 6000, "sweep_seeds": 10},
+        "full": {"sweep_n": (50, 100, 200, 400, 800, 1600)},
     }
 
     def check(self) -> None:

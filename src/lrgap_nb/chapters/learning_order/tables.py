@@ -463,3 +463,29 @@ def setting_text(cfg: LearningOrderParams) -> str:
         f"$\\eta_2 = {cfg.lr_small:g}$ (ignoring the gradient, which pulls the weights back and "
         "makes the real fluctuation smaller; the twin runs below measure it)."
     )
+
+
+def rules_text() -> str:
+    """The minimum effects and thresholds of the statements, from the constants that apply them."""
+    return (
+        "A difference counts only beyond two standard errors across seeds *and* beyond a stated "
+        f"minimum effect: {MIN_ERROR_GAP:g} of test error (overall mixture or P-only); a factor "
+        f'of {MIN_CURVATURE_RATIO:g} in Q-curvature; {MIN_FIT_LEAD} steps for "fits Q first"; '
+        'half the references\' gap for "as if from". A threshold must hold beyond two standard '
+        f'errors: "near chance" is Q-only accuracy at most {CHANCE_BAND:g}, "learned" is '
+        f"P-only accuracy at least {P_LEARNED:g} and Q-only accuracy at least {Q_LEARNED:g}. "
+        "The effective-sample statements and the final-error statement rest on P being "
+        f"sample-hungry (references at least {HUNGRY_GAP:g} apart beyond two standard errors); "
+        'where that fails they say "precondition not met".'
+    )
+
+
+def cost_text(results, profile: str) -> str:
+    """What the runs on this page cost, from the wall times in their provenance."""
+    entries = [r for kind in results.values() for r in kind]
+    seconds = sum(r.provenance.get("wall_time_s", 0.0) for r in entries)
+    return (
+        f"The {len(entries)} cached units of this page (profile `{profile}`) took "
+        f"{seconds / 3600:.2f} h of one CPU thread in all, as recorded in their provenance "
+        "(on a two-core machine shared with other work, so wall times vary with the load)."
+    )
