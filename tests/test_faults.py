@@ -683,12 +683,20 @@ def test_sweep_row_of_an_entry_without_wall_time():
     assert row["status"] == "ran" and row["seconds"] == 0.0
 
 
-def test_build_skips_a_larger_profile_this_machine_refuses(monkeypatch):
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        ParameterError("parameter 'gauss_repeats' is 10**12: more memory than here"),
+        data.DataNotFoundError("dataset files missing in /x: the full profile's data"),
+    ],
+    ids=["memory", "data"],
+)
+def test_build_skips_a_larger_profile_this_machine_refuses(monkeypatch, refusal):
     real = cli.chapter_config
 
     def refuse_full(name, profile="smoke", **overrides):
         if profile == "full":
-            raise ParameterError("parameter 'gauss_repeats' is 10**12: more memory than here")
+            raise refusal
         return real(name, profile, **overrides)
 
     monkeypatch.setattr(cli, "chapter_config", refuse_full)
@@ -719,4 +727,13 @@ def test_data_missing_while_a_chapter_builds_its_runs_is_one_line(monkeypatch, n
     assert cli.main(["sweep", "convex"]) == 1
     assert one_line(capsys.readouterr().err) == (
         "lrgap: convex: dataset files missing in /x: more detail"
+    )
+
+
+def test_subset_larger_than_the_dataset_fails_before_a_kernel(monkeypatch, no_kernel, capsys):
+    configs = ({"model": "f1", "dataset": "cifar10_subset", "subset": 6000},)
+    monkeypatch.setattr(cli, "get_chapter", lambda name: FakeChapter(configs))
+    assert cli.main(["run", "convex"]) == 2
+    assert one_line(capsys.readouterr().err) == (
+        "lrgap: convex: a run keeps subset=6000 training examples of cifar10_subset, which has 5085"
     )

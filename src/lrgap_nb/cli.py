@@ -44,25 +44,34 @@ def parse_overrides(texts: list[str]) -> dict[str, Any]:
     return overrides
 
 
-def _datasets(config: Any) -> set[str]:
-    """Dataset names a run's config refers to (a `dataset` field, also in nested configs)."""
+def _data_configs(config: Any) -> list[Any]:
+    """The configs within a run's config (itself included) that name a `dataset`."""
     if isinstance(config, (list, tuple)):
-        return set().union(*map(_datasets, config)) if config else set()
+        return [found for item in config for found in _data_configs(item)]
     if not dataclasses.is_dataclass(config):
-        return set()
-    found = set()
-    for f in dataclasses.fields(config):
-        value = getattr(config, f.name)
-        if f.name == "dataset" and isinstance(value, str):
-            found.add(value)
-        else:
-            found |= _datasets(value)
-    return found
+        return []
+    own = [config] if isinstance(getattr(config, "dataset", None), str) else []
+    return own + [
+        c for f in dataclasses.fields(config) for c in _data_configs(getattr(config, f.name))
+    ]
+
+
+def _check_subset(name: str, config: Any) -> None:
+    """A training subset larger than the dataset fails here, not after loading it in a kernel."""
+    from . import data
+
+    subset, size = getattr(config, "subset", None), data.dataset_spec(config.dataset).train_size
+    if isinstance(subset, int) and size is not None and subset > size:
+        raise ParameterError(
+            f"{name}: a run keeps subset={subset} training examples of {config.dataset}, "
+            f"which has {size}"
+        )
 
 
 def check_before_running(name: str, cfg: Any) -> list:
     """What a kernel would find wrong, found first: build the chapter's runs (their configs check
-    model and dataset names) and check that the data of every run not yet cached is there.
+    model and dataset names), compare training subsets with the datasets' sizes, and check that
+    the data of every run not yet cached is there.
 
     Raises ParameterError for a bad value and RunFailed for missing data, each one line.
     """
@@ -76,10 +85,10 @@ def check_before_running(name: str, cfg: Any) -> list:
         raise RunFailed(f"{name}: {err}") from err
     except (ValueError, TypeError) as err:
         raise ParameterError(f"{name}: {err}") from err
-    needed = (
-        set().union(*(_datasets(r.config) for r in runs if r.lookup() is None)) if runs else set()
-    )
-    for dataset in sorted(needed):
+    for config in (c for run in runs for c in _data_configs(run.config)):
+        _check_subset(name, config)
+    pending = [c for run in runs if run.lookup() is None for c in _data_configs(run.config)]
+    for dataset in sorted({c.dataset for c in pending}):
         try:
             data.require_dataset(dataset)
         except data.DataNotFoundError as err:
@@ -289,12 +298,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def profile_for(name: str, requested: str) -> str:
     """The largest profile at or above `requested` all of whose runs are cached (committed
     overnight or GPU results), so the book shows the largest scale computed, without training."""
+    from .data import DataNotFoundError
+
     larger = PROFILES[PROFILES.index(requested) + 1 :]
     chapter = get_chapter(name)
     for profile in reversed(larger):
         try:
             runs = chapter.runs(chapter_config(name, profile))
-        except ParameterError:  # e.g. more memory than this machine has: not rendered here
+        except (ParameterError, DataNotFoundError):  # more memory or data than here: not cached
             continue
         if runs and all(run.lookup() is not None for run in runs):
             return profile

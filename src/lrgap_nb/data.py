@@ -360,6 +360,7 @@ class DatasetSpec:
     num_classes: int
     loader: Callable[[Path, bool, str], Splits]
     files: DataFiles | None = None
+    train_size: int | None = None  # training examples, so a too-large subset fails before loading
 
 
 DATASETS: dict[str, DatasetSpec] = {}
@@ -370,23 +371,24 @@ def register_dataset(
     num_classes: int,
     loader: Callable[[Path, bool, str], Splits],
     files: DataFiles | None = None,
+    train_size: int | None = None,
 ) -> None:
     """Make `name` usable in `load` and in a TrainConfig (e.g. a patch-augmented CIFAR-10).
 
     A derived dataset passes the files of the one it is built from, so `require_dataset` (run by
     `lrgap` before a kernel starts) can name them.
     """
-    DATASETS[name] = DatasetSpec(name, num_classes, loader, files)
+    DATASETS[name] = DatasetSpec(name, num_classes, loader, files, train_size)
 
 
-for _name, _classes, _loader, _files in (
-    ("mnist", 10, load_mnist, MNIST_FILES),
-    ("cifar10", 10, load_cifar10, CIFAR10_FILES),
-    ("cifar100", 100, load_cifar100, CIFAR100_FILES),
-    ("cifar10_subset", 10, load_cifar10_subset, CIFAR10_SUBSET_FILES),
-    ("timit", TIMIT_CLASSES, load_timit, TIMIT_FILES),
+for _name, _classes, _loader, _files, _size in (
+    ("mnist", 10, load_mnist, MNIST_FILES, 60_000),
+    ("cifar10", 10, load_cifar10, CIFAR10_FILES, 50_000),
+    ("cifar100", 100, load_cifar100, CIFAR100_FILES, 50_000),
+    ("cifar10_subset", 10, load_cifar10_subset, CIFAR10_SUBSET_FILES, 5 * SUBSET_PER_BATCH),
+    ("timit", TIMIT_CLASSES, load_timit, TIMIT_FILES, None),
 ):
-    register_dataset(_name, _classes, _loader, _files)
+    register_dataset(_name, _classes, _loader, _files, _size)
 
 
 DATASET_FAMILIES: dict[str, Callable[[str], DatasetSpec]] = {}
