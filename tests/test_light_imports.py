@@ -25,8 +25,11 @@ sys.meta_path.insert(0, Refuse())
 import lrgap_nb.data, lrgap_nb.gpu_check, lrgap_nb.models, lrgap_nb.train
 from lrgap_nb import gpu_check
 
-configs = gpu_check.chapter_train_configs("cifar10_subset", {{}})
-assert sum(map(len, configs.values())) == 18, configs  # 2 chapters x 3 methods x 3 seeds
+runs = gpu_check.chapter_runs("cifar10_subset", {{}})
+assert set(runs) == {{"patch", "large_lr"}} and all(runs.values()), runs
+for run in (r for by_key in runs.values() for r in by_key.values()):
+    assert run.config.model == "wrn16_10" and run.config.model_width is None, run  # paper width
+    assert "cifar10_subset" in run.config.dataset, run
 """
 
 

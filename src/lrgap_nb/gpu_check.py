@@ -78,7 +78,7 @@ class Sizes:
     chapters: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
 
 
-_TOY = {"model_width": 1, "epochs": 1, "train_subset": 32, "seeds": (0,)}
+_TOY = {"model_width": 1, "epochs": 1, "train_subset": 32, "seeds": (0,)}  # one epoch, one seed
 GPU = Sizes()
 DRY = Sizes(
     width=1,
@@ -90,25 +90,30 @@ DRY = Sizes(
     loader_timed=2,
     matmul_sizes=(64,),
     matmul_reps=2,
-    chapters={"large_lr": _TOY, "patch": {**_TOY, "n_patch_eval": 16}},
+    chapters={
+        "large_lr": {**_TOY, "lr_milestones": (0,)},
+        "patch": {**_TOY, "anneal_epoch": 0, "n_patch_eval": 16},
+    },
 )
 
 
-def chapter_train_configs(
-    dataset: str, overrides: Mapping[str, Mapping[str, Any]]
-) -> dict[str, dict[tuple[str, int], train.TrainConfig]]:
-    """(method, seed) -> TrainConfig of the patch and large-LR chapters at profile "full".
+def chapter_runs(dataset: str, overrides: Mapping[str, Mapping[str, Any]]) -> dict[str, dict]:
+    """chapter -> (method, seed) -> Run of the patch and large-LR comparisons at profile "full".
 
-    The one place that knows where the chapters build their runs; patch first (60 epochs
+    The one place that knows how the chapters build their runs: each chapter's own Runs (the
+    patch runner registers its datasets), those of its `main_configs`. Patch first (60 epochs
     against 200), so a short budget still brings back complete method comparisons.
     """
     from .chapters import chapter_config, get_chapter
 
-    def build(name: str, builder: str) -> dict[tuple[str, int], train.TrainConfig]:
+    out = {}
+    for name in ("patch", "large_lr"):
+        chapter = get_chapter(name)
         cfg = chapter_config(name, "full", dataset=dataset, **overrides.get(name, {}))
-        return getattr(get_chapter(name).module("runs"), builder)(cfg)
-
-    return {"patch": build("patch", "train_configs"), "large_lr": build("large_lr", "main_configs")}
+        runs = {run.config: run for run in chapter.runs(cfg)}
+        main = chapter.module("runs").main_configs(cfg)
+        out[name] = {key: runs[config] for key, config in main.items()}
+    return out
 
 
 # --- (a) correctness ------------------------------------------------------------------------
@@ -443,11 +448,11 @@ def deadline(seconds: float) -> Iterator[None]:
 
 
 def paper_runs(sizes: Sizes) -> list[dict[str, Any]]:
-    """Chapter, method, seed and config of every run; all methods of a seed before the next."""
+    """Chapter, method, seed and Run of every run; all methods of a seed before the next."""
     runs = [
-        {"chapter": chapter, "method": method, "seed": seed, "config": config}
-        for chapter, configs in chapter_train_configs("cifar10_subset", sizes.chapters).items()
-        for (method, seed), config in configs.items()
+        {"chapter": chapter, "method": method, "seed": seed, "run": run}
+        for chapter, by_key in chapter_runs("cifar10_subset", sizes.chapters).items()
+        for (method, seed), run in by_key.items()
     ]
     return sorted(runs, key=lambda r: r["seed"])
 
@@ -464,19 +469,19 @@ def run_paper(
     per_epoch: dict[str, float] = {}
     rows = []
     for run in runs:
-        config, cached_run = run["config"], train.train_run(run["config"])
+        config = run["run"].config
         row = {k: run[k] for k in ("chapter", "method", "seed")}
-        row.update(key=cached_run.key, epochs=config.epochs)
+        row.update(key=run["run"].key, epochs=config.epochs)
         left = stop_at - time.monotonic()
         guess = per_epoch.get(run["chapter"], _first_guess(config, speeds)) * config.epochs
-        if cached_run.lookup() is not None:
+        if run["run"].lookup() is not None:
             row["status"] = "cached before"
         elif guess > left:
             row["status"] = f"skipped (needs ~{guess:.0f} s, {max(left, 0):.0f} s left)"
         else:
             try:
                 with deadline(left):
-                    result = train.run_cached(config)
+                    result = run["run"].execute()
             except BudgetExceeded:
                 row["status"] = "interrupted (checkpoint kept, not packed)"
             else:
