@@ -217,7 +217,7 @@ def run_chapter(name: str, profile: str, overrides: dict[str, Any]) -> Path:
             what, text = type(err).__name__, str(err)
         first = (text.strip().splitlines() or [""])[0][:300]
         saved = ""
-        if Path(tmp).stat().st_size:
+        if Path(tmp).is_file() and Path(tmp).stat().st_size:
             failed = paths.failed_dir() / output.name
             os.replace(tmp, failed)
             saved = f"traceback in {failed}; "
