@@ -48,7 +48,8 @@ def configure(device: torch.device, strict: bool = False) -> None:
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
         torch.use_deterministic_algorithms(False)
-    else:
+    elif strict or torch.are_deterministic_algorithms_enabled():
+        # only when it changes something: the call imports torch._inductor (2.5 s a process)
         torch.use_deterministic_algorithms(strict, warn_only=True)
 
 
@@ -74,10 +75,15 @@ def set_rng_state(state: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
+def compute_dtype(device: torch.device) -> torch.dtype:
+    """What training computes in on `device`: bf16 (autocast) on CUDA, float32 elsewhere."""
+    return torch.bfloat16 if device.type == "cuda" else torch.float32
+
+
 def autocast(device: torch.device) -> contextlib.AbstractContextManager:
     """bf16 autocast on CUDA; nothing (float32) on CPU."""
     if device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
+        return torch.autocast("cuda", dtype=compute_dtype(device))
     return contextlib.nullcontext()
 
 
