@@ -15,105 +15,25 @@ Epoch times are extrapolated to CIFAR-10's 50,000 training images.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
 import torch
-import torch.nn.functional as F
-from PIL import Image
-from torch.utils.data import DataLoader, Dataset
-from torchvision import transforms
 
 from lrgap_nb import data, device, models
+from lrgap_nb.gpu_check import measure, official_batches, resident_batches, step_fn
 
 EPOCH_IMAGES = 50_000  # CIFAR-10 training set
 
 
-class PilDataset(Dataset):
-    """uint8 HWC images served like torchvision's CIFAR10: a PIL image through `transform`."""
-
-    def __init__(self, images: np.ndarray, labels: np.ndarray, transform: Callable) -> None:
-        self.images, self.labels, self.transform = images, labels, transform
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
-        return self.transform(Image.fromarray(self.images[i])), int(self.labels[i])
-
-
-def reflect_pad(x: torch.Tensor) -> torch.Tensor:
-    return F.pad(x.unsqueeze(0), (4, 4, 4, 4), mode="reflect").squeeze(0)
-
-
-def official_batches(
-    images: np.ndarray, labels: np.ndarray, batch_size: int, dev: torch.device
-) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """The official training pipeline (train_util.load_data with augment=True)."""
-    transform = transforms.Compose(
-        [
-            transforms.ToTensor(),
-            transforms.Lambda(reflect_pad),
-            transforms.ToPILImage(),
-            transforms.RandomCrop(32),
-            transforms.RandomHorizontalFlip(),
-            transforms.ToTensor(),
-            transforms.Normalize(data.CIFAR_MEAN, data.CIFAR_STD),
-        ]
-    )
-    loader = DataLoader(
-        PilDataset(images, labels, transform),
-        batch_size=batch_size,
-        shuffle=True,
-        num_workers=1,
-        pin_memory=dev.type != "cpu",
-        persistent_workers=True,
-    )
-    while True:
-        for x, y in loader:
-            yield device.to_images(x, dev), y.to(dev)
-
-
-def resident_batches(
+def on_device(
     images: np.ndarray, labels: np.ndarray, batch_size: int, dev: torch.device
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """Ours: normalised tensors on the device, permuted, cropped and flipped there."""
     x = data.images_to_tensor(images, "standard", data.CIFAR_MEAN, data.CIFAR_STD)
     split = data.TensorData(x, torch.as_tensor(labels, dtype=torch.int64)).to(dev)
-    epoch = 0
-    while True:
-        gen = data.epoch_generator(0, epoch, dev)
-        yield from split.batches(batch_size, gen, data.crop_flip, drop_last=True)
-        epoch += 1
-
-
-def step_fn(
-    net: torch.nn.Module, dev: torch.device
-) -> Callable[[torch.Tensor, torch.Tensor], None]:
-    optimizer = torch.optim.SGD(
-        net.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=5e-4
-    )
-
-    def step(x: torch.Tensor, y: torch.Tensor) -> None:
-        with device.autocast(dev):
-            loss = F.cross_entropy(net(x).float(), y)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-
-    return step
-
-
-def measure(step: Callable, batches: Iterator, n: int, dev: torch.device, warmup: int) -> float:
-    """Seconds for n training steps, after `warmup` untimed ones (synchronised)."""
-    for _ in range(warmup):
-        step(*next(batches))
-    device.synchronize(dev)
-    elapsed = device.timer(dev)
-    for _ in range(n):
-        step(*next(batches))
-    return elapsed()
+    return resident_batches(split, batch_size, dev)
 
 
 def main() -> None:
@@ -146,7 +66,7 @@ def main() -> None:
         step = step_fn(device.prepare_model(model, dev, args.compile), dev)
         for pipeline, make in (
             ("official PIL DataLoader", official_batches),
-            ("ours (on device)", resident_batches),
+            ("ours (on device)", on_device),
         ):
             seconds = measure(step, make(images, labels, args.batch_size, dev), n, dev, warmup)
             per_s = n * args.batch_size / seconds
