@@ -94,6 +94,8 @@ def _checksum(config: dict[str, Any], payload: dict[str, Any], prov: dict[str, A
 
 
 def git_commit() -> str | None:
+    """`git describe --always --dirty` of the checkout; LRGAP_GIT_COMMIT where there is no
+    .git (the GPU machine gets a copy of the working tree)."""
     try:
         out = subprocess.run(
             ["git", "describe", "--always", "--dirty", "--abbrev=7"],
@@ -103,20 +105,21 @@ def git_commit() -> str | None:
             timeout=5,
         )
     except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None
+        return os.environ.get("LRGAP_GIT_COMMIT")
+    return out.stdout.strip() or os.environ.get("LRGAP_GIT_COMMIT")
 
 
 def provenance(wall_time_s: float, device: str | None = None) -> dict[str, Any]:
     import torch
 
-    from .device import device_name
+    from .device import compute_dtype, device_name, pick_device
 
     return {
         "package_version": __version__,
         "git_commit": git_commit(),
         "torch_version": torch.__version__,
         "device": device or device_name(),
+        "dtype": str(compute_dtype(pick_device())).removeprefix("torch."),
         "wall_time_s": round(wall_time_s, 3),
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
