@@ -682,6 +682,8 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["LRGAP_DEVICE"] = "cpu"
     elif not torch.cuda.is_available():
         parser.error("no CUDA device here; on a CPU run --dry-run")
+    if commit := _staged().get("git_commit"):  # the GPU machine's copy has no .git
+        os.environ.setdefault("LRGAP_GIT_COMMIT", commit)
     budget = args.budget_s or (120.0 if args.dry_run else 450.0)
     manifest = run_check(
         args.out, args.pack_dir or args.out / "pack", DRY if args.dry_run else GPU, budget
