@@ -1,14 +1,18 @@
-"""The large-LR and patch chapters' configs: each profile, and the paper-scale shape without a GPU."""
+"""The large-LR chapter: configs at every profile, the pilot, the gate and the verdicts."""
 
 import dataclasses
+import math
 
+import numpy as np
+import pandas as pd
 import pytest
 import torch
 
-from lrgap_nb import data, large_lr, models, patch, report, train
+from lrgap_nb import data, models, results, stats, train
 from lrgap_nb.chapters import chapter_config
-
-METHODS = ("large LR + anneal", "small LR", "small LR + noise")
+from lrgap_nb.chapters.large_lr import runs, tables
+from lrgap_nb.chapters.large_lr.params import LARGE, NOISE, NOISE_PATCH, SMALL
+from lrgap_nb.runs import network_name
 
 
 def lr_and_noise(config: train.TrainConfig, epochs: tuple[int, ...]) -> list[tuple[float, float]]:
@@ -18,73 +22,136 @@ def lr_and_noise(config: train.TrainConfig, epochs: tuple[int, ...]) -> list[tup
     ]
 
 
-def test_patch_full_profile_matches_the_official_code():
-    cfg = chapter_config("patch", "full")
-    configs = patch.train_configs(cfg)
-    assert sorted({m for m, _ in configs}) == sorted(METHODS) and len(cfg.seeds) >= 3
-    for config in configs.values():
-        assert config.model == "wrn16_10" and config.model_width is None  # official wideresnet16
-        assert (config.epochs, config.batch_size, config.momentum) == (60, 128, 0.9)
-        assert config.nesterov and config.weight_decay == 5e-4 and not config.augment
-        assert config.eval_sets == ("test", "mixed", "patch_only")
-        assert patch.PatchConfig.from_name(config.dataset) == patch.PatchConfig(base="cifar10")
-    # 0-based epochs 0, 28, 29, 59 are the official 1-based epochs 1, 29, 30, 60 (`epoch >= 30`).
-    epochs = (0, 28, 29, 59)
-    large, small, noisy = (configs[(m, 0)] for m in METHODS)
-    assert [x for x, _ in lr_and_noise(large, epochs)] == [0.1, 0.1, 0.004, 0.004]
-    assert [n for _, n in lr_and_noise(large, epochs)] == [0, 0, 0, 0]
-    assert [x for x, _ in lr_and_noise(small, epochs)] == [0.004] * 4
-    assert lr_and_noise(noisy, epochs) == [(0.004, 0.4), (0.004, 0.4), (0.004, 4e-6), (0.004, 4e-6)]
-
-
-def test_large_lr_full_profile_matches_the_seed_report():
+def test_full_profile_matches_the_official_code_and_the_survey_report():
     cfg = chapter_config("large_lr", "full")
-    main = large_lr.main_configs(cfg)
+    main = runs.main_configs(cfg)
+    assert {m for m, _ in main} == {LARGE, SMALL, NOISE, NOISE_PATCH} and len(cfg.seeds) >= 3
     epochs = (0, 58, 59, 119, 149, 199)
     for (method, _), config in main.items():
         assert (config.model, config.dataset, config.epochs) == ("wrn16_10", "cifar10", 200)
         assert config.batch_size == 128 and config.nesterov and not config.augment
-        lr0 = 0.1 if method == "large LR + anneal" else 0.01
+        assert (config.momentum, config.weight_decay) == (0.9, 5e-4)
+        lr0 = 0.1 if method == LARGE else 0.01
         lrs = [x for x, _ in lr_and_noise(config, epochs)]
         assert lrs == [lr0, lr0, lr0 * 0.2, lr0 * 0.04, lr0 * 0.008, lr0 * 0.008]
-    noisy = main[("small LR + noise", 0)]
-    assert [n for _, n in lr_and_noise(noisy, (0, 58, 59))] == [0.4, 0.4, 4e-6]
-    c100 = large_lr.cifar100_configs(cfg)
-    assert {m for m, _ in c100} == {"large LR + anneal", "small LR"}
+    official = main[(NOISE, 0)]  # train_cifar.py default: 0.01, x0.995 per epoch
+    assert [n for _, n in lr_and_noise(official, (0, 1, 100))] == [0.01, 0.00995, 0.01 * 0.995**100]
+    patch_level = main[(NOISE_PATCH, 0)]
+    assert [n for _, n in lr_and_noise(patch_level, (0, 58, 59))] == [0.4, 0.4, 4e-6]
+    c100 = runs.cifar100_configs(cfg)
+    assert {m for m, _ in c100} == {LARGE, SMALL}
     assert all(c.dataset == "cifar100" and c.epochs == 200 for c in c100.values())
-    sizes = large_lr.size_configs(cfg)
-    assert {s for _, s, _ in sizes} == {10_000, 50_000}
-    assert sizes[("small LR", 50_000, 0)] == main[("small LR", 0)]  # the whole set is a main run
-    assert sizes[("small LR", 10_000, 0)].subset == 10_000
-    runs = large_lr.chapter_runs(cfg)
-    assert len(runs) == len({r.key for r in runs}) == 9 + 6 + 6
+    chapter = runs.chapter_runs(cfg)
+    assert len(chapter) == len({r.key for r in chapter}) == 5 + 12 + 6 + 6
 
 
-@pytest.mark.parametrize("profile", ["smoke", "cpu"])
-def test_small_profiles_use_the_real_subset_and_enough_seeds(profile):
-    for name, module in (("large_lr", large_lr), ("patch", patch)):
-        cfg = chapter_config(name, profile)
-        assert cfg.dataset == "cifar10_subset"
-        assert len(cfg.seeds) >= (3 if profile == "cpu" else 1)
-        runs = module.chapter_runs(cfg)
-        assert len({r.key for r in runs}) == len(runs)
-    sizes = large_lr.size_configs(chapter_config("large_lr", "cpu"))
-    assert {s for _, s, _ in sizes} == {1000, 5085}
-    assert sizes[("large LR + anneal", 1000, 1)].subset_mode == "random"
+def test_size_table_trains_the_smaller_set_for_as_many_sgd_steps():
+    for profile in ("cpu", "full"):
+        cfg = chapter_config("large_lr", profile)
+        sizes = runs.size_configs(cfg)
+        whole, part = sizes[(SMALL, 1.0, 0)], sizes[(SMALL, cfg.size_fraction, 0)]
+        assert whole == runs.main_configs(cfg)[(SMALL, 0)]  # the whole set is a main run
+        assert part.subset == round(cfg.size_fraction * runs.whole(cfg))
+        assert part.subset_mode == "random" and part.subset_seed == 0
+        steps = [c.epochs * math.ceil((c.subset or runs.whole(cfg)) / 128) for c in (whole, part)]
+        assert steps[1] == pytest.approx(steps[0], rel=0.02)
+        ratio = part.epochs / whole.epochs
+        assert part.lr_milestones == tuple(round(m * ratio) for m in whole.lr_milestones)
+    assert sizes[(SMALL, 0.2, 0)].subset == 10_000  # full: the survey report's 10,000 images
 
 
-def test_wrn_base_width_scales_every_stage():
+@pytest.mark.parametrize("profile", ["smoke", "cpu", "overnight"])
+def test_small_profiles_use_the_real_subset(profile):
+    cfg = chapter_config("large_lr", profile)
+    assert cfg.dataset == "cifar10_subset" and len(cfg.seeds) >= (3 if profile != "smoke" else 1)
+    assert cfg.pilot_seed not in cfg.seeds  # calibrate on seeds that are never reported
+    if profile == "overnight":
+        assert (cfg.model, cfg.model_width) == ("wrn16_1", None)  # the paper's base width 16
+        assert cfg.lr_from_pilot and min(cfg.pilot_lrs) == 0.01 and max(cfg.pilot_lrs) == 0.4
+
+
+def history(train_acc, test_acc=None, loss=None) -> pd.DataFrame:
+    n = len(train_acc)
+    return pd.DataFrame(
+        {
+            "epoch": range(1, n + 1),
+            "train_loss": loss if loss is not None else np.linspace(2.0, 0.1, n),
+            "train_acc": train_acc,
+            "test_acc": test_acc if test_acc is not None else train_acc,
+        }
+    )
+
+
+def test_pilot_picks_the_largest_rate_whose_loss_falls():
+    pilot = {
+        0.01: history([0.2] * 4, loss=[2.3, 2.0, 1.8, 1.5]),
+        0.1: history([0.2] * 4, loss=[2.3, 1.9, 1.5, 1.2]),
+        0.4: history([0.1] * 4, loss=[2.3, 2.3, 2.25, 2.2]),  # 2.2 > 0.9 x 2.3: not stable
+        0.8: history([0.1] * 4, loss=[2.3, np.nan, 2.0, 1.0]),  # a NaN: never stable
+    }
+    assert tables.largest_stable_lr(pilot) == 0.1
+    table = tables.pilot_table(pilot)
+    assert table.loc[table["role"] == "large", "LR"].tolist() == [0.1]
+    assert tables.largest_stable_lr({0.1: history([0.1] * 3, loss=[2.3, 2.3, 2.3])}) is None
+
+
+def test_main_runs_wait_for_the_pilot_and_then_use_its_rates(isolated_cache):
+    cfg = chapter_config("large_lr", "overnight")
+    listed = runs.chapter_runs(cfg)
+    assert [r.config for r in listed] == list(runs.pilot_configs(cfg).values())
+    with pytest.raises(LookupError, match="pilot is not cached"):
+        runs.main_configs(cfg)
+    for lr, config in runs.pilot_configs(cfg).items():  # store fake pilot results: 0.2 is stable
+        loss = [2.3, 2.0] if lr <= 0.2 else [2.3, 2.3]
+        payload = {"history": history([0.5, 0.6], loss=loss).to_dict("records")}
+        results.cached("train", config, lambda p=payload: p, train.PROTOCOL)
+    assert runs.rates(cfg) == (0.2, pytest.approx(0.02))
+    main = runs.main_configs(cfg)
+    assert main[(LARGE, 0)].lr == 0.2 and main[(SMALL, 0)].lr == pytest.approx(0.02)
+    assert len(runs.chapter_runs(cfg)) == 5 + 4 * 3 + 2 * 3
+
+
+def gate_histories(small_before: float, end: float) -> dict:
+    """Two seeds per method, 4 epochs, anneal after epoch 2: small LR ahead before, large after."""
+    out = {}
+    for seed, jitter in ((0, 0.0), (1, 0.002), (2, -0.002)):
+        out[(SMALL, seed)] = history(
+            [0.9, small_before + jitter, end, end], [0.5, 0.6 + jitter, 0.61, 0.62 + jitter]
+        )
+        out[(LARGE, seed)] = history(
+            [0.5, 0.7 + jitter, end, end], [0.4, 0.45 + jitter, 0.7, 0.72 + jitter]
+        )
+        out[(NOISE, seed)] = history([0.5, 0.7, end, end], [0.4, 0.5, 0.66, 0.67 + jitter])
+    return out
+
+
+def test_claims_reproduced_when_the_gate_passes():
+    hist = gate_histories(small_before=0.995, end=0.999)
+    gate = tables.gate_table(hist, 2, 0.99)
+    assert gate["passes"].all()
+    claims = tables.claim_verdicts(hist, 2, gate)
+    assert claims["verdict"].tolist() == [stats.REPRODUCED] * 5
+
+
+def test_claims_get_precondition_not_met_with_the_numbers_when_the_gate_fails():
+    hist = gate_histories(small_before=0.9, end=0.999)
+    gate = tables.gate_table(hist, 2, 0.99)
+    assert gate["passes"].tolist() == [False, True, True, True]
+    claims = tables.claim_verdicts(hist, 2, gate).set_index("claim")
+    before = claims.loc["small LR ahead in val. acc. before the anneal"]
+    assert before["verdict"] == stats.PRECONDITION_NOT_MET and "89.80%" in before["reason"]
+    assert claims.loc["large LR + anneal ends with better val. acc.", "verdict"] == stats.REPRODUCED
+
+
+def test_network_names_give_the_channel_widths():
+    assert network_name("wrn16_1", 4) == "WRN-16-1 (channels 4/4/8/16)"
+    assert network_name("wrn16_10", None) == "WRN-16-10 (channels 16/160/320/640)"
     assert models.count_parameters(models.build_model("wrn16_4", 10)) == pytest.approx(
         2.75e6, rel=0.01
     )
     narrow = models.build_model("wrn16_1", 10, 3, width=4)
     convs = [m.out_channels for m in narrow.modules() if isinstance(m, torch.nn.Conv2d)]
     assert sorted(set(convs)) == [4, 8, 16]
-
-
-def test_mean_std_over_seeds():
-    assert report.mean_std([1.0, 2.0, 3.0]) == "2.0 ± 1.0"
-    assert report.mean_std([4.25]) == "4.2"
 
 
 def _fake_cifar(root, download, normalise):
@@ -97,49 +164,21 @@ def _fake_cifar(root, download, normalise):
     }
 
 
-def test_full_patch_code_path_runs_one_tiny_epoch(tmp_path, monkeypatch):
-    """The full profile's config with only data size and width shrunk trains and evaluates."""
-    monkeypatch.setenv("LRGAP_CACHE", str(tmp_path))
-    data.register_dataset("fake_cifar_for_patch_test", 10, _fake_cifar)
-    cfg = chapter_config("patch", "full")
-    cfg = dataclasses.replace(cfg, epochs=2, anneal_epoch=1, n_patch_eval=20)
-    config = patch.train_configs(cfg)[("small LR + noise", 0)]
-    tiny = patch.PatchConfig(base="fake_cifar_for_patch_test", n_patch_eval=20)
-    config = dataclasses.replace(config, dataset=tiny.name, model_width=1, device="cpu")
-    result = train.run_cached(config)
-    history = train.history_frame(result)
-    assert list(history["epoch"]) == [1, 2]
-    assert list(history["noise"]) == pytest.approx([0.4, 4e-6])
-    for split in ("test", "mixed", "patch_only"):
-        assert history[f"{split}_acc"].between(0, 1).all()
-
-
-def test_full_large_lr_code_path_runs_one_tiny_epoch(tmp_path, monkeypatch):
+def test_full_code_path_runs_one_tiny_epoch(isolated_cache):
     """The full profile's WRN-16-10 config, shrunk in data, width and epochs, trains."""
-    monkeypatch.setenv("LRGAP_CACHE", str(tmp_path))
     data.register_dataset("fake_cifar_for_large_lr_test", 10, _fake_cifar)
-    config = large_lr.main_configs(chapter_config("large_lr", "full"))[("large LR + anneal", 0)]
+    config = runs.main_configs(chapter_config("large_lr", "full"))[(LARGE, 0)]
     config = dataclasses.replace(
         config, dataset="fake_cifar_for_large_lr_test", model_width=1, epochs=1, device="cpu"
     )
-    history = train.history_frame(train.run_cached(config))
-    assert history["lr"].tolist() == [0.1] and 0 <= history["test_acc"].iloc[0] <= 1
+    history_ = train.history_frame(train.run_cached(config))
+    assert history_["lr"].tolist() == [0.1] and 0 <= history_["test_acc"].iloc[0] <= 1
 
 
-@pytest.mark.parametrize(
-    ("ours", "reference", "paper_gap", "expected"),
-    [
-        (
-            [40.0, 41.0, 42.0],
-            [20.0, 21.0, 22.0],
-            5.5,
-            "direction reproduced (gap +20.0 vs paper +5.5 pts, larger)",
-        ),
-        ([30.0, 31.0, 32.0], [25.0, 26.0, 27.0], 5.5, "similar size"),
-        ([30.0, 31.0, 32.0], [28.0, 29.0, 30.0], 5.5, "smaller"),
-        ([20.0, 25.0, 30.0], [21.0, 24.0, 27.0], 5.5, "inconclusive"),
-        ([20.0, 21.0, 22.0], [30.0, 31.0, 32.0], 5.5, "not reproduced"),
-    ],
-)
-def test_gap_verdict_names_direction_and_size(ours, reference, paper_gap, expected):
-    assert expected in large_lr.gap_verdict(ours, reference, paper_gap)
+def test_tables_module_imports_no_torch():
+    import subprocess
+    import sys
+
+    code = "import sys, lrgap_nb.chapters.large_lr.tables; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

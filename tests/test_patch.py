@@ -1,12 +1,19 @@
-"""The patch dataset is built exactly as Li, Wei & Ma's official data_util.py builds it."""
+"""The patch chapter: the dataset built as Li, Wei & Ma's official data_util.py builds it
+(with PatchAugmentFixed's per-serve draw), its configs, calibration and verdicts."""
 
 import dataclasses
+import math
 
+import pandas as pd
 import pytest
 import torch
 
-from lrgap_nb import data, patch
-from lrgap_nb.patch import CLEAN, MIXED, PATCH_ONLY, PatchConfig
+from lrgap_nb import data, results, stats, train
+from lrgap_nb.chapters import chapter_config
+from lrgap_nb.chapters.patch import dataset as patch
+from lrgap_nb.chapters.patch import runs, tables
+from lrgap_nb.chapters.patch.dataset import CLEAN, MIXED, PATCH_ONLY, PATCHED, PatchConfig
+from lrgap_nb.chapters.patch.params import LARGE, METHODS, NOISE, SMALL
 
 N_TRAIN, N_TEST, K = 500, 300, 10
 START, STOP = 12, 19  # rows and columns 12-18
@@ -40,8 +47,13 @@ def splits(base, cfg) -> data.Splits:
 
 def serve(split: data.TensorData, seed: int = 0) -> torch.Tensor:
     """Every example of the split, in order, through its transform with a seeded generator."""
+    return served(split, seed)[0]
+
+
+def served(split: data.TensorData, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """The served split and each example's served kind (clean / patch-only / mixed)."""
     idx = torch.arange(len(split))
-    return split.transform(split.x, idx, torch.Generator().manual_seed(seed))
+    return split.transform.serve(split.x, idx, torch.Generator().manual_seed(seed))
 
 
 def test_patterns_z_shared_and_zeta_per_class_within_beta(cfg):
@@ -63,8 +75,8 @@ def test_patch_sits_in_rows_and_columns_12_to_18():
 def test_mixed_examples_carry_z_plus_or_minus_zeta_of_their_label(splits, base, cfg):
     train = splits["train"]
     z, zeta = patch.make_patterns(cfg, 3, K)
-    x = serve(train)
-    mixed = torch.nonzero(train.transform.kinds == MIXED).flatten()
+    x, kinds = served(train)
+    mixed = torch.nonzero(kinds == MIXED).flatten()
     block = x[mixed, :, START:STOP, START:STOP]
     offset = block - z
     expected = zeta[base["train"].y[mixed]]
@@ -79,11 +91,13 @@ def test_mixed_examples_carry_z_plus_or_minus_zeta_of_their_label(splits, base, 
 def test_sign_is_redrawn_every_time_an_example_is_served(splits, cfg):
     train = splits["train"]
     z, _ = patch.make_patterns(cfg, 3, K)
-    mixed = torch.nonzero(train.transform.kinds == MIXED).flatten()
-    signs = []
+    signs, kinds = [], []
     for seed in range(2):  # two epochs' generators
-        block = serve(train, seed)[mixed, :, START:STOP, START:STOP] - z
-        signs.append(torch.sign(block.flatten(1)[:, 0]))
+        x, kind = served(train, seed)
+        kinds.append(kind)
+        signs.append(torch.sign((x[:, :, START:STOP, START:STOP] - z).flatten(1)[:, 0]))
+    mixed = (kinds[0] == MIXED) & (kinds[1] == MIXED)
+    signs = [s[mixed] for s in signs]
     flipped = (signs[0] != signs[1]).float().mean().item()
     assert 0.3 < flipped < 0.7  # independent fair signs differ about half the time
     torch.testing.assert_close(serve(train, 0), serve(train, 0))  # same generator, same data
@@ -92,8 +106,8 @@ def test_sign_is_redrawn_every_time_an_example_is_served(splits, cfg):
 def test_patch_only_examples_are_zero_but_a_scaled_patch(splits, base, cfg):
     train = splits["train"]
     z, zeta = patch.make_patterns(cfg, 3, K)
-    x = serve(train)
-    only = torch.nonzero(train.transform.kinds == PATCH_ONLY).flatten()
+    x, kinds = served(train)
+    only = torch.nonzero(kinds == PATCH_ONLY).flatten()
     outside = x[only].clone()
     outside[:, :, START:STOP, START:STOP] = 0
     assert torch.count_nonzero(outside) == 0
@@ -114,45 +128,51 @@ def test_clean_examples_are_untouched(splits, base):
     torch.testing.assert_close(serve(train)[clean], base["train"].x[clean])
 
 
-def test_kinds_split_20_16_64_fixed_and_reproducible(splits, base, cfg):
+def test_patched_images_fixed_at_build_patch_only_redrawn_at_every_serve(splits, base, cfg):
     kinds = splits["train"].transform.kinds
-    counts = torch.bincount(kinds, minlength=3).tolist()
-    assert counts == [100, 80, 320]  # 20% / 16% / 64% of 500
+    assert torch.bincount(kinds, minlength=2).tolist() == [100, 400]  # 20% clean, fixed
     again = patch.patch_splits(base, cfg, K)["train"].transform.kinds
     assert torch.equal(kinds, again)
     other = patch.patch_splits(base, dataclasses.replace(cfg, seed=3), K)["train"].transform.kinds
     assert not torch.equal(kinds, other)
+    serves = torch.stack([served(splits["train"], seed)[1] for seed in range(40)])
+    clean = kinds == CLEAN
+    assert (serves[:, clean] == patch.SERVED_CLEAN).all()  # clean images are never patched
+    assert ((serves[:, ~clean] == PATCH_ONLY) | (serves[:, ~clean] == MIXED)).all()
+    share = (serves[:, ~clean] == PATCH_ONLY).float().mean(0)  # per patched image, over serves
+    assert share.mean().item() == pytest.approx(0.2, abs=0.02)
+    assert (share < 0.6).all()  # no image is patch-only most of the time: CIFAR shows in ~80%
+    assert (share > 0).sum() > 0.9 * (~clean).sum()  # almost every patched image is sometimes
+    fractions = cfg.expected_fractions
+    assert fractions == pytest.approx({"clean": 0.2, "patch-only": 0.16, "mixed": 0.64})
 
 
 def test_validation_sets(splits, base, cfg):
     assert splits["test"] is base["test"]  # clean test set, no transform
     mixed = splits["mixed"]
-    assert torch.bincount(mixed.transform.kinds, minlength=3).tolist() == [60, 48, 192]
+    assert torch.bincount(mixed.transform.kinds, minlength=2).tolist() == [60, 240]
     assert torch.equal(mixed.y, base["test"].y)
     only = splits["patch_only"]
     assert len(only) == cfg.n_patch_eval and torch.count_nonzero(only.x) == 0
     assert torch.bincount(only.y, minlength=K).min() > 0  # random labels over all classes
-    kinds = only.transform.kinds  # official TransformOnlyDataset: 20% alpha-scaled patches
-    assert torch.bincount(kinds, minlength=3).tolist() == [0, 80, 320]
-    served = serve(only)
-    served[:, :, START:STOP, START:STOP] = 0
-    assert torch.count_nonzero(served) == 0
+    assert (only.transform.kinds == PATCHED).all()  # TransformOnlyDataset: every image patched
+    x, kinds = served(only)
+    assert (kinds == PATCH_ONLY).float().mean().item() == pytest.approx(0.2, abs=0.05)
+    torch.testing.assert_close(x, served(only)[0])  # evaluation is repeatable
+    x[:, :, START:STOP, START:STOP] = 0
+    assert torch.count_nonzero(x) == 0
 
 
 def test_subset_of_a_patched_split_keeps_each_examples_kind(splits, base, cfg):
-    train = splits["train"]
-    sub = train.subset(50, "random", seed=1)
-    full_x = serve(train)
-    positions = torch.randperm(len(train), generator=torch.Generator().manual_seed(1))[:50]
+    train_split = splits["train"]
+    sub = train_split.subset(50, "random", seed=1)
+    positions = torch.randperm(len(train_split), generator=torch.Generator().manual_seed(1))[:50]
     positions = positions.sort().values
+    assert torch.equal(sub.y, base["train"].y[positions])
     sub_x = sub.transform(sub.x, torch.arange(50), torch.Generator().manual_seed(0))
-    kinds = train.transform.kinds[positions]
-    clean = kinds == CLEAN
-    torch.testing.assert_close(sub_x[clean], full_x[positions][clean])
-    only = kinds == PATCH_ONLY
-    outside = sub_x[only].clone()
-    outside[:, :, START:STOP, START:STOP] = 0
-    assert torch.count_nonzero(outside) == 0
+    clean = train_split.transform.kinds[positions] == CLEAN
+    torch.testing.assert_close(sub_x[clean], base["train"].x[positions][clean])
+    assert not torch.equal(sub_x[~clean], base["train"].x[positions][~clean])
 
 
 def test_name_round_trips_and_registers_the_dataset(cfg):
@@ -167,7 +187,152 @@ def test_name_round_trips_and_registers_the_dataset(cfg):
 def test_official_defaults():
     cfg = PatchConfig()
     assert (cfg.sigma_z, cfg.beta, cfg.alpha, cfg.size, cfg.seed) == (1.25, 0.1, 1.75, 7, 2)
-    assert (cfg.clean, cfg.patch_only) == (0.2, 0.16)
-    assert cfg.mixed == pytest.approx(0.64)
+    assert (cfg.clean, cfg.patch_only_prob) == (0.2, 0.2)
     with pytest.raises(ValueError):
-        PatchConfig(clean=0.9, patch_only=0.2)
+        PatchConfig(clean=1.0)
+    with pytest.raises(ValueError):
+        PatchConfig(patch_only_prob=1.5)
+
+
+def lr_and_noise(config: train.TrainConfig, epochs: tuple[int, ...]) -> list[tuple[float, float]]:
+    return [
+        (pytest.approx(train.lr_at(config, e, [])), pytest.approx(train.noise_at(config, e)))
+        for e in epochs
+    ]
+
+
+def test_full_profile_matches_the_official_code():
+    cfg = chapter_config("patch", "full")
+    configs = runs.main_configs(cfg)
+    assert {m for m, _ in configs} == set(METHODS) and len(cfg.seeds) >= 3
+    for config in configs.values():
+        assert config.model == "wrn16_10" and config.model_width is None  # official wideresnet16
+        assert (config.epochs, config.batch_size, config.momentum) == (60, 128, 0.9)
+        assert config.nesterov and config.weight_decay == 5e-4 and not config.augment
+        assert config.eval_sets == ("test", "mixed", "patch_only")
+        assert PatchConfig.from_name(config.dataset) == PatchConfig(base="cifar10")
+    # 0-based epochs 0, 28, 29, 59 are the official 1-based epochs 1, 29, 30, 60 (`epoch >= 30`).
+    epochs = (0, 28, 29, 59)
+    large, small, noisy = (configs[(m, 0)] for m in METHODS)
+    assert [x for x, _ in lr_and_noise(large, epochs)] == [0.1, 0.1, 0.004, 0.004]
+    assert [n for _, n in lr_and_noise(large, epochs)] == [0, 0, 0, 0]
+    assert [x for x, _ in lr_and_noise(small, epochs)] == [0.004] * 4
+    assert lr_and_noise(noisy, epochs) == [(0.004, 0.4), (0.004, 0.4), (0.004, 4e-6), (0.004, 4e-6)]
+    assert len(runs.chapter_runs(cfg)) == 9 + 6  # no calibration at full; two clean references
+
+
+def test_clean_references_train_as_many_sgd_steps_on_clean_images():
+    cfg = chapter_config("patch", "overnight")
+    refs = runs.reference_configs(cfg)
+    assert {f for f, _ in refs} == {0.2, 0.84} and {s for _, s in refs} == set(cfg.seeds)
+    for (fraction, seed), config in refs.items():
+        assert config.dataset == "cifar10_subset" and config.eval_sets == ("test",)
+        assert config.subset == round(fraction * 5085) and config.subset_seed == seed
+        steps = config.epochs * math.ceil(config.subset / 128)
+        assert steps == pytest.approx(cfg.epochs * math.ceil(5085 / 128), rel=0.03)
+        assert config.lr == cfg.lr_large and config.lr_milestones[0] / config.epochs == (
+            pytest.approx(cfg.anneal_epoch / cfg.epochs, abs=0.02)
+        )
+
+
+def patch_history(patch_only: list[float], clean: list[float]) -> pd.DataFrame:
+    n = len(patch_only)
+    return pd.DataFrame(
+        {
+            "epoch": range(1, n + 1),
+            "train_acc": [0.5] * n,
+            "patch_only_acc": patch_only,
+            "test_acc": clean,
+            "mixed_acc": clean,
+        }
+    )
+
+
+def test_calibration_tries_betas_in_turn_and_stops_at_the_first_that_memorises(isolated_cache):
+    cfg = chapter_config("patch", "overnight")
+    assert cfg.calibration_seed not in cfg.seeds
+    listed, beta = runs.calibration(cfg)
+    assert list(listed) == [0.1] and beta is None  # only the official strength is listed first
+    assert [r.config for r in runs.chapter_runs(cfg)] == list(listed.values())
+
+    def store(beta_, last_patch_only):
+        history = patch_history([0.1, last_patch_only], [0.3, 0.3])
+        payload = {"history": history.to_dict("records")}
+        config = runs.calibration_config(cfg, beta_)
+        results.cached("patch_train", config, lambda: payload, runs.PROTOCOL)
+
+    store(0.1, 0.5)  # the official strength does not let small LR memorise at this width
+    listed, beta = runs.calibration(cfg)
+    assert list(listed) == [0.1, 0.2] and beta is None
+    store(0.2, 0.9)
+    listed, beta = runs.calibration(cfg)
+    assert list(listed) == [0.1, 0.2] and beta == 0.2
+    main = runs.main_configs(cfg)
+    assert all(PatchConfig.from_name(c.dataset).beta == 0.2 for c in main.values())
+    assert len(runs.chapter_runs(cfg)) == 2 + 9 + 6
+
+
+def mechanism(small_memorises: bool) -> dict:
+    """Three seeds, 6 epochs, anneal after epoch 3; large LR learns the patch after it."""
+    out = {}
+    for seed in range(3):
+        j = 0.01 * seed
+        small_patch = [0.9 + j] * 6 if small_memorises else [0.11 + j] * 6
+        out[(SMALL, seed)] = patch_history(small_patch, [0.5 + j] * 6)
+        out[(LARGE, seed)] = patch_history(
+            [0.1 + j] * 3 + [0.95] * 3, [0.5, 0.5, 0.5, 0.6, 0.6, 0.6 + j]
+        )
+        out[(NOISE, seed)] = patch_history([0.1 + j] * 3 + [0.95] * 3, [0.55 + j] * 6)
+    return out
+
+
+def test_mechanism_claims_need_small_lr_to_memorise_first():
+    claims = tables.claim_verdicts(mechanism(True), 3, 0.8, 0.3)
+    assert claims["verdict"].tolist() == [stats.REPRODUCED] * 5
+    claims = tables.claim_verdicts(mechanism(False), 3, 0.8, 0.3)
+    assert claims["verdict"].iloc[0] == stats.NOT_REPRODUCED  # 12% is never "memorised"
+    assert (claims["verdict"].iloc[1:] == stats.PRECONDITION_NOT_MET).all()
+
+
+def test_best_on_mixed_epoch_is_reported_beside_the_last():
+    hist = {(m, 0): patch_history([0.1] * 3, [0.5, 0.7, 0.6]) for m in METHODS}
+    final = tables.final_table(hist, "test").set_index("method")
+    assert final.loc[SMALL, "ours clean, last (%)"] == "60.00"
+    assert final.loc[SMALL, "ours clean, best-on-mixed epoch (%)"] == "70.00"
+    assert final.loc[SMALL, "best-on-mixed epochs"] == "2"
+    assert final.loc[NOISE, "source"] == "talk_slides"  # 94.43 / 81.36: only in the slides
+
+
+def _fake_cifar(root, download, normalise):
+    gen = torch.Generator().manual_seed(0)
+    return {
+        split: data.TensorData(
+            torch.randn(n, 3, 32, 32, generator=gen), torch.randint(0, 10, (n,), generator=gen)
+        )
+        for split, n in (("train", 64), ("test", 32))
+    }
+
+
+def test_full_code_path_runs_one_tiny_epoch(isolated_cache):
+    """The full profile's config with only data size and width shrunk trains and evaluates."""
+    data.register_dataset("fake_cifar_for_patch_test", 10, _fake_cifar)
+    cfg = dataclasses.replace(
+        chapter_config("patch", "full"), epochs=2, anneal_epoch=1, n_patch_eval=20
+    )
+    config = runs.main_configs(cfg)[(NOISE, 0)]
+    tiny = PatchConfig(base="fake_cifar_for_patch_test", n_patch_eval=20)
+    config = dataclasses.replace(config, dataset=tiny.name, model_width=1, device="cpu")
+    history = train.history_frame(runs.run(config).execute())
+    assert list(history["epoch"]) == [1, 2]
+    assert list(history["noise"]) == pytest.approx([0.4, 4e-6])
+    for split in ("test", "mixed", "patch_only"):
+        assert history[f"{split}_acc"].between(0, 1).all()
+
+
+def test_tables_module_imports_no_torch():
+    import subprocess
+    import sys
+
+    code = "import sys, lrgap_nb.chapters.patch.tables; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -24,6 +24,7 @@ PALETTE = {
     "S": "tab:red",
     "LB": "tab:red",
     "small LR + noise": "tab:green",
+    "small LR + noise (patch level)": "tab:olive",
     "S + noise": "tab:green",
     "LB (SB's epochs)": "tab:orange",
 }
@@ -56,3 +57,32 @@ def band(ax, x: Sequence[float], values: pd.DataFrame, name: str, **line) -> Non
 
 def mark_anneal(ax, at: float, label: str = "anneal") -> None:
     ax.axvline(at, label=label, **ANNEAL_STYLE)
+
+
+def history_panels(
+    histories: dict,
+    columns: dict[str, str],
+    anneal_at: float | None = None,
+    gate: tuple[str, float] | None = None,
+) -> np.ndarray:
+    """One panel per history column (percent of a fraction), each method with the book's band.
+
+    `histories` maps (method, ..., seed) to per-epoch tables; `anneal_at` marks the anneal and
+    `gate` = (column, fraction) draws a dashed threshold on that column's panel.
+    """
+    grid = axes(len(columns), "wide", sharex=True)
+    methods = list(dict.fromkeys(key[0] for key in histories))
+    for ax, (column, label) in zip(grid, columns.items(), strict=True):
+        for method in methods:
+            seeds = {
+                k[-1]: h.set_index("epoch")[column] for k, h in histories.items() if k[0] == method
+            }
+            values = 100 * pd.DataFrame(seeds)
+            band(ax, values.index, values, method)
+        if anneal_at is not None:
+            mark_anneal(ax, anneal_at)
+        if gate is not None and gate[0] == column:
+            ax.axhline(100 * gate[1], color="black", linewidth=0.8, linestyle="--", label="gate")
+        ax.set(xlabel="epoch", ylabel=label)
+    grid[0].legend(fontsize="small")
+    return grid

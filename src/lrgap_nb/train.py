@@ -15,7 +15,7 @@ import os
 import tempfile
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import field
 from pathlib import Path
 from typing import Any
@@ -428,3 +428,8 @@ def load_model(config: TrainConfig, dev: torch.device | None = None) -> nn.Modul
     model.load_state_dict(state["model"])
     models.set_bn_mode(model, config.bn_mode)
     return model.to(dev).eval()
+
+
+def histories(configs: Mapping[Any, TrainConfig], done: Mapping[TrainConfig, Any]) -> dict:
+    """Key -> history table, for runs keyed any way (method, seed) and results keyed by config."""
+    return {key: history_frame(done[config]) for key, config in configs.items()}

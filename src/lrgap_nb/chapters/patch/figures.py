@@ -1,0 +1,38 @@
+"""The patch chapter's figures: served examples (survey Figure 4) and accuracy against epochs
+(Figure 5). Bands are plotting.BAND (mean ± one std across seeds)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+import torch
+
+from lrgap_nb import plotting
+
+
+def examples(images: torch.Tensor, titles: list[str], mean, std, columns: int):
+    """Normalised images (N, C, H, W) as one montage, un-normalised and clipped."""
+    ax = plotting.axes(1)[0]
+    x = images.detach().cpu().float() * torch.tensor(std).view(1, -1, 1, 1)
+    x = (x + torch.tensor(mean).view(1, -1, 1, 1)).clamp(0, 1).permute(0, 2, 3, 1).numpy()
+    n, h, w, c = x.shape
+    rows, pad = int(np.ceil(n / columns)), 2
+    canvas = np.ones((rows * (h + pad), columns * (w + pad), c))
+    for i, image in enumerate(x):
+        r, k = divmod(i, columns)
+        canvas[r * (h + pad) : r * (h + pad) + h, k * (w + pad) : k * (w + pad) + w] = image
+        ax.text(k * (w + pad) + w / 2, r * (h + pad) - 1, titles[i], ha="center", fontsize=6)
+    ax.imshow(canvas.squeeze(), cmap="gray" if c == 1 else None, interpolation="nearest")
+    ax.set_axis_off()
+    return ax
+
+
+def accuracy_curves(histories: Mapping[tuple, pd.DataFrame], anneal_epoch: int):
+    """Clean (left) and patch-only (right) validation accuracy against epochs, anneal marked."""
+    columns = {
+        "test_acc": "clean validation accuracy (%)",
+        "patch_only_acc": "patch-only accuracy (%)",
+    }
+    return plotting.history_panels(histories, columns, anneal_epoch + 0.5)

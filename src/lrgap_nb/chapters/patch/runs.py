@@ -1,0 +1,170 @@
+"""What the patch chapter trains: a patch-strength calibration, three methods, clean references.
+
+Every run is a "patch_train" Run: lrgap_nb.train's runner, called from this module so that any
+worker process first registers the "patch:..." dataset names. With `calibration_betas`, beta is searched in
+turn on the calibration seed: `chapter_runs` lists the calibration runs up to the first one not
+yet cached, so repeated `lrgap sweep patch` calls walk the search, then train the chosen setting.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from lrgap_nb import train
+from lrgap_nb.runs import Run, execute_all
+from lrgap_nb.train import TrainConfig, history_frame
+
+from . import tables
+from .dataset import PatchConfig
+from .params import EVAL_SETS, LARGE, METHODS, NOISE, SMALL, PatchParams
+
+EVAL_BATCH = 250  # benchmarks/cpu_scale.py: 128-250 beat 1000 on one CPU thread; same numbers
+SIZES = {"cifar10": 50_000, "cifar10_subset": 5_085}
+
+
+def train_payload(config: TrainConfig) -> dict[str, Any]:
+    """lrgap_nb.train's runner, after registering the patch datasets in this process."""
+    return train.train_payload(config)
+
+
+# The "patch_train" kind: lrgap_nb.train's computation on this chapter's datasets. Its version
+# follows train.PROTOCOL (hundreds) and the patch construction in dataset.py (units): bump the
+# units when the served patches change.
+PROTOCOL = 100 * train.PROTOCOL + 1
+
+
+def run(config: TrainConfig) -> Run:
+    return Run("patch_train", f"{__name__}:train_payload", config, PROTOCOL)
+
+
+def patch_config(cfg: PatchParams, beta: float | None = None) -> PatchConfig:
+    return PatchConfig(
+        base=cfg.dataset,
+        sigma_z=cfg.sigma_z,
+        beta=cfg.beta if beta is None else beta,
+        alpha=cfg.alpha,
+        clean=cfg.clean_frac,
+        patch_only_prob=cfg.patch_only_prob,
+        seed=cfg.patch_seed,
+        n_patch_eval=cfg.n_patch_eval,
+    )
+
+
+def _common(cfg: PatchParams, seed: int, **extra) -> TrainConfig:
+    """SGD with Nesterov 0.9, weight decay 5e-4, no augmentation: official train_patches.py."""
+    settings = dict(
+        model=cfg.model,
+        model_width=cfg.model_width,
+        dataset=patch_config(cfg).name,
+        epochs=cfg.epochs,
+        batch_size=cfg.batch_size,
+        momentum=0.9,
+        nesterov=True,
+        weight_decay=5e-4,
+        subset=cfg.train_subset,
+        eval_sets=EVAL_SETS,
+        eval_batch_size=EVAL_BATCH,
+        seed=seed,
+    )
+    return TrainConfig(**{**settings, **extra})
+
+
+def calibration_config(cfg: PatchParams, beta: float) -> TrainConfig:
+    """Small LR, no anneal, on the calibration seed, with patch strength `beta`."""
+    return _common(
+        cfg,
+        cfg.calibration_seed,
+        lr=cfg.lr_small,
+        epochs=cfg.calibration_epochs,
+        dataset=patch_config(cfg, beta).name,
+    )
+
+
+def calibration(cfg: PatchParams) -> tuple[dict[float, TrainConfig], float | None]:
+    """The calibration runs to list and the chosen beta (None while the search is unfinished).
+
+    Betas are tried in order; the first whose small-LR patch-only accuracy reaches `memorised`
+    is chosen; if none does, the last (strongest) one is, and the chapter says so.
+    """
+    if not cfg.calibration_betas:
+        return {}, cfg.beta
+    listed = {}
+    for beta in cfg.calibration_betas:
+        listed[beta] = calibration_config(cfg, beta)
+        result = run(listed[beta]).lookup()
+        if result is None:
+            return listed, None
+        if tables.memorises(history_frame(result), cfg.memorised):
+            return listed, beta
+    return listed, cfg.calibration_betas[-1]
+
+
+def _chosen_beta(cfg: PatchParams) -> float:
+    beta = calibration(cfg)[1]
+    if beta is None:
+        raise LookupError(
+            "the patch calibration is not finished: run `lrgap sweep patch` until it trains "
+            "the main runs (each call adds the next calibration run)"
+        )
+    return beta
+
+
+def main_configs(cfg: PatchParams) -> dict[tuple[str, int], TrainConfig]:
+    """(method, seed) -> TrainConfig: large LR annealed at `anneal_epoch`, small LR, small + noise."""
+    dataset = patch_config(cfg, _chosen_beta(cfg)).name
+    anneal = dict(lr_milestones=(cfg.anneal_epoch,), lr_factors=(cfg.lr_factor,))
+    noisy = dict(
+        noise=cfg.noise, noise_milestones=(cfg.anneal_epoch,), noise_factors=(cfg.noise_factor,)
+    )
+    methods = {LARGE: dict(lr=cfg.lr_large, **anneal), SMALL: dict(lr=cfg.lr_small),
+               NOISE: dict(lr=cfg.lr_small, **noisy)}  # fmt: skip
+    return {
+        (method, seed): _common(cfg, seed, dataset=dataset, **methods[method])
+        for seed in cfg.seeds
+        for method in METHODS
+    }
+
+
+def reference_configs(cfg: PatchParams) -> dict[tuple[float, int], TrainConfig]:
+    """(fraction, seed) -> clean-only large LR + anneal on that fraction, as many SGD steps."""
+    whole = cfg.train_subset or SIZES[cfg.dataset]
+    out = {}
+    for fraction in cfg.reference_fractions:
+        images = max(1, round(fraction * whole))
+        stretch = math.ceil(whole / cfg.batch_size) / math.ceil(images / cfg.batch_size)
+        for seed in cfg.seeds:
+            out[(fraction, seed)] = _common(
+                cfg,
+                seed,
+                dataset=cfg.dataset,
+                eval_sets=("test",),
+                subset=images,
+                subset_mode="random",
+                subset_seed=seed,
+                epochs=round(cfg.epochs * stretch),
+                lr=cfg.lr_large,
+                lr_milestones=(round(cfg.anneal_epoch * stretch),),
+                lr_factors=(cfg.lr_factor,),
+            )
+    return out
+
+
+def chapter_runs(cfg: PatchParams) -> list[Run]:
+    """Calibration first, then seed by seed every method, then the clean references."""
+    listed, beta = calibration(cfg)
+    runs = [run(c) for c in listed.values()]
+    if beta is None:
+        return runs
+    configs = [*main_configs(cfg).values(), *reference_configs(cfg).values()]
+    return runs + [run(c) for c in configs]
+
+
+def execute(cfg: PatchParams) -> dict[TrainConfig, object]:
+    """Config -> result of every chapter run, computing what is missing (calibration first)."""
+    done: dict[TrainConfig, object] = {}
+    while pending := [r for r in chapter_runs(cfg) if r.config not in done]:
+        done.update(
+            zip([r.config for r in pending], execute_all(pending, cfg.workers), strict=True)
+        )
+    return done

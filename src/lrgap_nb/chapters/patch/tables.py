@@ -1,0 +1,260 @@
+"""The patch chapter's tables, verdicts and claims (no torch).
+
+Histories are lrgap_nb.train's per-epoch tables (accuracies as fractions; `epoch` counts completed
+epochs, so the row epoch == anneal_epoch is the last before the anneal). Verdicts come from
+lrgap_nb.stats; seeds are paired across methods (a seed fixes initial weights and batch order).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from lrgap_nb import stats
+from lrgap_nb.runs import network_name
+
+from .params import LARGE, METHODS, NOISE, PAPER_FINAL, PAPER_SOURCE, SMALL
+
+MIN_EFFECT = 1.0  # percentage points: the smallest clean-accuracy difference we call an effect
+QUICK = 5  # "learns the patch quickly after the anneal": within this many epochs
+
+Histories = Mapping[tuple, pd.DataFrame]
+
+
+def memorises(history: pd.DataFrame, threshold: float) -> bool:
+    """Whether the run's last patch-only validation accuracy reaches `threshold` (a fraction)."""
+    return float(history["patch_only_acc"].iloc[-1]) >= threshold
+
+
+def calibration_table(
+    calibration: Mapping[float, pd.DataFrame], chosen: float, threshold: float
+) -> pd.DataFrame:
+    """Per patch strength beta tried: small LR's last patch-only and clean accuracy, memorised?"""
+    rows = [
+        {
+            "beta": beta,
+            "epochs": int(h["epoch"].iloc[-1]),
+            "patch-only acc. (%)": round(100 * float(h["patch_only_acc"].iloc[-1]), 2),
+            "clean val. acc. (%)": round(100 * float(h["test_acc"].iloc[-1]), 2),
+            f"memorised (>= {100 * threshold:g}%)": memorises(h, threshold),
+            "used": beta == chosen,
+        }
+        for beta, h in calibration.items()
+    ]
+    return pd.DataFrame(rows)
+
+
+def _at(hist: Histories, method: str, epoch: int | None, column: str) -> list[float]:
+    """Percent `column` for every seed of `method` after `epoch` completed epochs (None: last)."""
+    out = []
+    for key, h in sorted(hist.items()):
+        if key[0] == method:
+            row = h.iloc[-1] if epoch is None else h.loc[h["epoch"] == min(epoch, len(h))].iloc[0]
+            out.append(100 * float(row[column]))
+    return out
+
+
+def _max_until(hist: Histories, method: str, epoch: int, column: str) -> list[float]:
+    """Per seed, the highest percent `column` over the first `epoch` epochs."""
+    return [
+        100 * float(h.loc[h["epoch"] <= epoch, column].max())
+        for key, h in sorted(hist.items())
+        if key[0] == method
+    ]
+
+
+def phase_table(hist: Histories, anneal_epoch: int) -> pd.DataFrame:
+    """Patch-only, clean and mixed validation accuracy (%) just before the anneal (Figure 5)."""
+    rows = []
+    for method in METHODS:
+        row = {"method": method, "epoch": anneal_epoch}
+        for column, name in (("patch_only_acc", "patch-only"), ("test_acc", "clean"),
+                             ("mixed_acc", "mixed")):  # fmt: skip
+            row[f"{name} (%)"] = stats.mean_std(_at(hist, method, anneal_epoch, column), 2)
+        row["highest patch-only so far (%)"] = stats.mean_std(
+            _max_until(hist, method, anneal_epoch, "patch_only_acc"), 2
+        )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _best_on_mixed(h: pd.DataFrame) -> pd.Series:
+    """The epoch the official code keeps: the best mixed validation accuracy (first on ties)."""
+    return h.loc[h["mixed_acc"].idxmax()]
+
+
+def final_table(hist: Histories, scale: str) -> pd.DataFrame:
+    """Mixed / clean / patch-only accuracy (%) at the last epoch and at the best-on-mixed epoch."""
+    rows = []
+    for method in METHODS:
+        runs = [h for key, h in sorted(hist.items()) if key[0] == method]
+        last = [h.iloc[-1] for h in runs]
+        best = [_best_on_mixed(h) for h in runs]
+        paper_mixed, paper_clean = PAPER_FINAL[method]
+        rows.append(
+            {
+                "method": method,
+                "paper mixed / clean (%)": f"{paper_mixed} / {paper_clean}",
+                "source": PAPER_SOURCE[method],
+                "ours mixed, last (%)": stats.mean_std([100 * r["mixed_acc"] for r in last], 2),
+                "ours clean, last (%)": stats.mean_std([100 * r["test_acc"] for r in last], 2),
+                "ours patch-only, last (%)": stats.mean_std(
+                    [100 * r["patch_only_acc"] for r in last], 2
+                ),
+                "ours clean, best-on-mixed epoch (%)": stats.mean_std(
+                    [100 * r["test_acc"] for r in best], 2
+                ),
+                "best-on-mixed epochs": ", ".join(str(int(r["epoch"])) for r in best),
+                "seeds": len(runs),
+                "scale": scale,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def claim_verdicts(
+    hist: Histories, anneal_epoch: int, memorised: float, near_chance: float
+) -> pd.DataFrame:
+    """The mechanism (thresholds) first, then the clean-accuracy outcome (paired comparisons).
+
+    Every claim after the first needs its premise, that small LR memorises the patch before the
+    anneal (a large LR "near chance" means nothing if no method could fit the patch).
+    """
+    last = int(min(len(h) for h in hist.values()))
+    quick = min(anneal_epoch + QUICK, last)
+    small_early = _at(hist, SMALL, anneal_epoch, "patch_only_acc")
+    large_max = _max_until(hist, LARGE, anneal_epoch, "patch_only_acc")
+    large_quick = _at(hist, LARGE, quick, "patch_only_acc")
+    early = stats.at_least(small_early, 100 * memorised, "%")
+    premise = stats.precondition(
+        early.label == stats.REPRODUCED,
+        f"small LR has not memorised the patch before the anneal ({early.reason})",
+    )
+    rows = [
+        ("small LR memorises the patch before the anneal (patch-only acc.)",
+         f"{stats.mean_std(small_early, 2)}% at epoch {anneal_epoch}", early),
+        ("large LR stays near chance on patch-only images until the anneal",
+         f"highest {stats.mean_std(large_max, 2)}%",
+         stats.at_most(large_max, 100 * near_chance, "%", unmet=premise)),
+        (f"large LR learns the patch within {quick - anneal_epoch} epochs of the anneal",
+         f"{stats.mean_std(large_quick, 2)}% at epoch {quick}",
+         stats.at_least(large_quick, 100 * memorised, "%", unmet=premise)),
+    ]  # fmt: skip
+    small = _at(hist, SMALL, None, "test_acc")
+    for method in (LARGE, NOISE):
+        ours = _at(hist, method, None, "test_acc")
+        verdict = stats.compare(ours, small, MIN_EFFECT, " pts", paired=True, unmet=premise)
+        told = f"{stats.mean_std(ours, 2)} vs {stats.mean_std(small, 2)}"
+        rows.append((f"{method} ends above small LR on clean images", told, verdict))
+    return pd.DataFrame(
+        [{"claim": c, "ours": o, "verdict": v.label, "reason": v.reason} for c, o, v in rows]
+    )
+
+
+def reference_table(
+    hist: Histories, references: Mapping[tuple[float, int], pd.DataFrame]
+) -> pd.DataFrame:
+    """The effective-sample reading: small LR against clean-only training on 20% of the images,
+    large LR against 84% (clean + mixed); differences with a 95% paired-free (Welch) interval."""
+    if not references:
+        return pd.DataFrame()
+    fractions = sorted({f for f, _ in references})
+    ref = {
+        f: [
+            100 * float(h.iloc[-1]["test_acc"])
+            for (g, _), h in sorted(references.items())
+            if g == f
+        ]
+        for f in fractions
+    }
+    rows = []
+    for method, fraction in ((SMALL, fractions[0]), (LARGE, fractions[-1])):
+        ours = _at(hist, method, None, "test_acc")
+        low, high = stats.difference_ci(ours, ref[fraction]) if len(ours) > 1 else (np.nan,) * 2
+        rows.append(
+            {
+                "patched run": method,
+                "ours clean (%)": stats.mean_std(ours, 2),
+                "clean-only reference": f"{fraction:.0%} of the images",
+                "reference clean (%)": stats.mean_std(ref[fraction], 2),
+                "difference (pts)": round(float(np.mean(ours) - np.mean(ref[fraction])), 2),
+                "95% CI": f"[{low:.2f}, {high:.2f}]",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def verdict_markdown(claims: pd.DataFrame) -> str:
+    return "\n".join(f"- {r['claim']}: **{r['verdict']}** ({r['reason']})." for r in
+                     claims.to_dict("records"))  # fmt: skip
+
+
+def claims(claim_table: pd.DataFrame, scale: str) -> list[dict]:
+    """This chapter's rows of the book's summary table: the mechanism first, then the outcome."""
+    paper = ["(figure only)"] * 3 + [
+        f"{PAPER_FINAL[LARGE][1]} vs {PAPER_FINAL[SMALL][1]} (survey report)",
+        f"{PAPER_FINAL[NOISE][1]} vs {PAPER_FINAL[SMALL][1]} (talk slides)",
+    ]
+    return [
+        {"claim": f"patch CIFAR-10: {r['claim']}", "paper": p, "ours": r["ours"], "scale": scale,
+         "verdict": r["verdict"]}
+        for r, p in zip(claim_table.to_dict("records"), paper, strict=True)
+    ]  # fmt: skip
+
+
+def scale(cfg, beta: float | None) -> str:
+    """The main runs' scale in one line, for tables and the claims table."""
+    images = cfg.train_subset or {"cifar10": 50_000, "cifar10_subset": 5_085}[cfg.dataset]
+    strength = "" if beta in (None, cfg.beta) else f", patch beta {beta:g}"
+    return (
+        f"{network_name(cfg.model, cfg.model_width)}, patched {cfg.dataset} ({images:,} images)"
+        f"{strength}, {cfg.epochs} epochs"
+    )
+
+
+def describe(cfg) -> str:
+    """What runs at this profile, in Markdown (numbers read from the parameters)."""
+    lines = [
+        f"- network and data: {scale(cfg, None)}, batch {cfg.batch_size};",
+        f"- large LR {cfg.lr_large:g} ×{cfg.lr_factor:g} after epoch {cfg.anneal_epoch}; small "
+        f"LR {cfg.lr_small:g}; noise {cfg.noise:g} ×{cfg.noise_factor:g} after epoch "
+        f"{cfg.anneal_epoch};",
+        f"- patch: sigma_z {cfg.sigma_z:g}, beta {cfg.beta:g}, alpha {cfg.alpha:g}, "
+        f"{100 * cfg.clean_frac:g}% clean, patch-only probability {cfg.patch_only_prob:g}; "
+        f"{cfg.n_patch_eval} patch-only validation images;",
+        f"- seeds {', '.join(map(str, cfg.seeds))}; memorised at {100 * cfg.memorised:g}% "
+        f"patch-only accuracy, near chance at most {100 * cfg.near_chance:g}%;",
+    ]
+    if cfg.calibration_betas:
+        lines.append(
+            f"- calibration: beta {', '.join(f'{b:g}' for b in cfg.calibration_betas)} in turn, "
+            f"{cfg.calibration_epochs} epochs of small LR on seed {cfg.calibration_seed};"
+        )
+    if cfg.reference_fractions:
+        lines.append(
+            "- clean-only references: "
+            + ", ".join(f"{100 * f:g}%" for f in cfg.reference_fractions)
+            + " of the images, large LR + anneal, equal SGD steps."
+        )
+    return "\n".join(lines)
+
+
+def calibration_sentence(cfg, beta: float, calibration: Mapping[float, pd.DataFrame]) -> str:
+    """Which patch strength the runs use and why (Markdown)."""
+    if not cfg.calibration_betas:
+        return f"No calibration at this profile: the patch strength is beta = {cfg.beta:g}."
+    if not memorises(calibration[beta], cfg.memorised):
+        return (
+            f"No strength tried lets small LR memorise the patch within {cfg.calibration_epochs} "
+            f"epochs; the runs below use the strongest, beta = {beta:g}."
+        )
+    if beta == cfg.beta:
+        return (
+            f"The official strength beta = {beta:g} lets small LR memorise the patch: it is used."
+        )
+    return (
+        f"The official strength beta = {cfg.beta:g} does not let small LR memorise the patch in "
+        f"{cfg.calibration_epochs} epochs at this width; the runs below use beta = {beta:g}."
+    )
