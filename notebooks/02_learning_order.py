@@ -60,9 +60,9 @@ lr_large: float = None  # eta_1 of L-S (the paper gives no value)
 lr_small: float = None  # eta_2: L-S after the anneal, S, S + noise (the paper gives no value)
 weight_decay: float = None  # lambda (the paper gives no value)
 grad_noise: float = None  # tau_xi, std of the gradient noise xi (the paper gives no value)
-pre_noise: float = None  # std of S + noise's pre-activation noise until its anneal (paper: not given)
+pre_noise: float = None  # std of S + noise's pre-activation noise until its anneal: L-S's measured on calibration seeds (paper: not given)
 pre_noise_factors: list = None  # S + noise runs at pre_noise times each factor (1: matched to L-S's effective noise)
-noise_probe_steps: int = None  # steps at eta_1 after which the twin runs measure L-S's effective pre-activation noise
+noise_probe_steps: int = None  # steps at eta_1 after which twin runs measure L-S's effective pre-activation noise (its median anneal step on calibration seeds)
 noise_decay: float = None  # per-step factor on pre_noise after its anneal (paper: not given)
 epsilon1: float = None  # L-S anneals at train loss epsilon1 + q0·log 2 (the paper gives no value)
 epsilon2: float = None  # every run stops at train loss epsilon2 (the paper gives no value)
@@ -116,6 +116,10 @@ lg.show_markdown(lg.learning_order.tables.setting_text(cfg))
 # \rVert$ and $\eta_1$ on calibration seeds 100–109 by these premises alone, never by the final
 # error the chapter tests, and report on seeds $0, 1, \dots$ The calibration log is in the
 # appendix at the end of this page.
+
+# %%
+calibration = lg.learning_order.calibration.calibration_log()
+lg.show_markdown(lg.learning_order.calibration.chosen_text(calibration))
 
 # %%
 runs = lg.learning_order.runs.chapter_runs(cfg)
@@ -263,7 +267,7 @@ lg.show_markdown(lg.learning_order.tables.verdict(claims))
 # `python -m lrgap_nb.chapters.learning_order.calibration`):
 
 # %%
-lg.learning_order.calibration.calibration_log()
+calibration
 
 # %% [markdown]
 # Before it, a pilot on seeds 100–104 (a shorter step cap, references only) chose stage A's

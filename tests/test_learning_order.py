@@ -95,7 +95,7 @@ def test_pre_activation_noise_decays_after_the_anneal(cfg):
     assert torch.all(learner.schedule_for("S", cfg, 2).pre_noise == 0)
     level = learner.pre_noise_at(torch.tensor([1.0, 1.0, 1.0]), torch.tensor([-1, 5, 9]), 7, 0.5)
     assert level.tolist() == [1.0, 0.25, 1.0]  # not annealed / annealed 2 steps ago / not yet
-    easy = dataclasses.replace(cfg, epsilon1=0.5, max_steps=200)  # anneals at loss 0.64
+    easy = dataclasses.replace(cfg, epsilon1=0.5, max_steps=200, pre_noise=0.5)  # anneals at 0.64
     assert all(s > 0 for s in _run(easy, ("S + noise",))["anneal_step"])
 
 

@@ -43,10 +43,16 @@ STAGE_B = [
 STAGE_B_STEPS = 3000  # stage B judges what happens early (order, anneal): a shorter cap suffices
 
 
+# Values in force when the calibration ran, before it set them: they change none of its numbers
+# (references and stage B add no pre-activation noise; stage B sets lr_large) but are part of the
+# cached units' keys, so the committed log is reproduced from the committed entries.
+CALIBRATION_BASE = {"lr_large": 10.0, "pre_noise": 1.0}
+
+
 def calibration_cfg(**changes) -> LearningOrderParams:
     from lrgap_nb.chapters import chapter_config
 
-    return chapter_config("learning_order", "overnight", **changes)
+    return chapter_config("learning_order", "overnight", **{**CALIBRATION_BASE, **changes})
 
 
 def summary_payload(unit: Unit) -> dict:
@@ -113,8 +119,8 @@ def judge_order(results, cfg: LearningOrderParams) -> dict:
         paired=True,
     )
     ratio = stats.compare(
-        np.log(np.maximum(order["S: Q curvature"], 1e-12)),
-        np.log(np.maximum(order["L-S: Q curvature"], 1e-12)),
+        tables.log_curvature(order["S: Q curvature"]),
+        tables.log_curvature(order["L-S: Q curvature"]),
         np.log(tables.MIN_CURVATURE_RATIO),
         paired=True,
     )
@@ -125,8 +131,13 @@ def judge_order(results, cfg: LearningOrderParams) -> dict:
         "S: Q fit at (median)": float(order["S: Q fit at"].median()),
         "S: P fit at (median)": float(order["S: P fit at"].median()),
         "S fits Q first": lead.label,
-        "Q-curvature S / L-S before anneal (geo. mean)": float(
-            np.exp(np.mean(np.log(order["S: Q curvature"] / order["L-S: Q curvature"])))
+        "Q-curvature S / L-S before anneal (geo. mean, floored)": float(
+            np.exp(
+                np.mean(
+                    tables.log_curvature(order["S: Q curvature"])
+                    - tables.log_curvature(order["L-S: Q curvature"])
+                )
+            )
         ),
         "curvature smaller under L-S": ratio.label,
         "error L-S (not used to choose)": wide["L-S"].mean(),
@@ -210,6 +221,34 @@ def pilot_table() -> pd.DataFrame:
     for column in [c for c in frame if "per seed" in c]:
         frame[column.replace(" (per seed)", " (mean)")] = frame[column].map(np.mean).round(3)
     return frame.drop(columns=[c for c in frame if "per seed" in c or "stop step" in c])
+
+
+def chosen_text(log: pd.DataFrame) -> str:
+    """What the calibration chose, and whether it met every premise or only came closest."""
+    if log.empty or "chosen" not in log:
+        return (
+            "No calibration log yet: run `python -m lrgap_nb.chapters.learning_order.calibration`."
+        )
+    a = log[(log["stage"] == "A") & log["chosen"]].iloc[0]
+    b = log[(log["stage"] == "B") & log["chosen"]].iloc[0]
+    c = log[log["stage"] == "C"].iloc[0]
+    met = int(b["premises met (of 3)"])
+    verdict = (
+        "It met all three premises of stage B."
+        if met == 3
+        else f"No setting met all three premises of stage B; this one came closest ({met} of 3: "
+        f"L-S annealed on {b['L-S annealed']} seeds, S fits Q first: {b['S fits Q first']}, "
+        f"Q-curvature smaller under L-S: {b['curvature smaller under L-S']})."
+    )
+    return (
+        f"The calibration chose $d = {a['d']:g}$, $N = {a['n_train']:g}$, "
+        f"$\\gamma_0 = {a['gamma0']:g}$ (references {a['error p0·N']:.3f} against "
+        f"{a['error (1-q0)·N']:.3f}, gap 95% CI {a['gap CI']}), $\\lVert z_q\\rVert = "
+        f"{b['zq_norm']:g}$, $\\lVert\\zeta\\rVert = {b['zeta_norm']:g}$ and "
+        f"$\\eta_1 = {b['lr_large']:g}$. {verdict} L-S's effective pre-activation noise on Q "
+        f"inputs after {c['noise_probe_steps']:g} steps at $\\eta_1$ was "
+        f"{c['effective pre-activation noise on Q inputs']} on the calibration seeds."
+    )
 
 
 def calibration_log() -> pd.DataFrame:

@@ -50,7 +50,7 @@ class LearningOrderParams(ChapterParams):
     init_scale: float = param(
         0.1, f"std tau_0 of U's entries at init {NOT_GIVEN}", paper=False, check=non_negative()
     )
-    lr_large: float = param(10.0, f"eta_1 of L-S {NOT_GIVEN}", paper=False, check=positive())
+    lr_large: float = param(20.0, f"eta_1 of L-S {NOT_GIVEN}", paper=False, check=positive())
     lr_small: float = param(
         2.0, f"eta_2: L-S after the anneal, S, S + noise {NOT_GIVEN}", paper=False, check=positive()
     )
@@ -62,8 +62,8 @@ class LearningOrderParams(ChapterParams):
         check=non_negative(),
     )
     pre_noise: float = param(
-        1.0,
-        "std of S + noise's pre-activation noise until its anneal (paper: not given)",
+        5.68,
+        "std of S + noise's pre-activation noise until its anneal: L-S's measured on calibration seeds (paper: not given)",
         paper=False,
         check=non_negative(),
     )
@@ -74,8 +74,8 @@ class LearningOrderParams(ChapterParams):
         check=positive(),
     )
     noise_probe_steps: int = param(
-        300,
-        "steps at eta_1 after which the twin runs measure L-S's effective pre-activation noise",
+        550,
+        "steps at eta_1 after which twin runs measure L-S's effective pre-activation noise (its median anneal step on calibration seeds)",
         paper=False,
         check=positive(),
     )

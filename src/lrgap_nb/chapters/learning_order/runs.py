@@ -168,3 +168,25 @@ def execute(runs: list[Run]) -> dict[str, list]:
     for run in runs:
         grouped.setdefault(run.kind, []).append(run.execute())
     return grouped
+
+
+def commit_finished(profile: str) -> list[str]:
+    """Copy the profile's finished entries from the local cache into results/committed/ (JSON
+    only), so the book and CI read them without training; unfinished units are left for later.
+
+    `python -c "from lrgap_nb.chapters.learning_order import runs; runs.commit_finished('overnight')"`
+    """
+    import shutil
+
+    from lrgap_nb import paths
+    from lrgap_nb.chapters import chapter_config
+
+    copied = []
+    for run in chapter_runs(chapter_config("learning_order", profile)):
+        found = run.lookup()
+        target = paths.committed_cache_dir() / run.kind / f"{run.key}.json"
+        if found is not None and not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(found.path, target)
+            copied.append(str(target.relative_to(paths.project_root())))
+    return copied

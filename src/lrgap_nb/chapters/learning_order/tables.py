@@ -20,6 +20,7 @@ TRAIN_GROUPS = tuple(f"train {g}" for g in GROUPS)
 # Minimum effects and thresholds of the statements (each stated in the chapter).
 HUNGRY_GAP = 0.10  # premise: P-only error from p0·N examples ≥ that from (1-q0)·N + 10 points
 MIN_CURVATURE_RATIO = 2.0  # a Q-curvature difference counts when one is at least twice the other
+CURVATURE_FLOOR = 1e-3  # curvatures below this count as this: the output on Q is flat to 3 decimals
 CHANCE_BAND = 0.6  # Q-only accuracy at most this: "Q not learned" (chance is 0.5)
 P_LEARNED = 0.6  # P-only accuracy at least this: "P learned" (10 points above chance)
 Q_LEARNED = 0.9  # Q-only accuracy at least this: "Q learned"
@@ -163,7 +164,8 @@ def noise_table(noise_result, cfg: LearningOrderParams) -> pd.DataFrame:
     ]
     rows += [
         {
-            "quantity": f"S + noise ×{f:g}: pre-activation noise std",
+            "quantity": ("S + noise (matched)" if f == 1.0 else f"S + noise ×{f:g}")
+            + ": pre-activation noise std",
             "value": f"{cfg.pre_noise * f:.3f}",
             "95% CI": "",
         }
@@ -224,8 +226,9 @@ def hungry_premise(ref_errors: pd.DataFrame) -> tuple[stats.Verdict, stats.Verdi
     return test, unmet
 
 
-def _log(values: pd.Series) -> np.ndarray:
-    return np.log(np.maximum(values.to_numpy(dtype=float), 1e-12))
+def log_curvature(values) -> np.ndarray:
+    """log of Q-curvatures, floored at CURVATURE_FLOOR (a dead network on Q has curvature 0)."""
+    return np.log(np.maximum(np.asarray(values, dtype=float), CURVATURE_FLOOR))
 
 
 def _ci(a, b, paired: bool = True) -> str:
@@ -275,10 +278,10 @@ def statements(
         "same step (primary measure)",
         "Lemma 4.2",
         f"Q-curvature at the last evaluation before the anneal: L-S {stats.mean_std(c_ls, 3)}, "
-        f"S {stats.mean_std(c_s, 3)}; log ratio S/L-S {_ci(_log(c_s), _log(c_ls))}",
+        f"S {stats.mean_std(c_s, 3)}; log ratio S/L-S {_ci(log_curvature(c_s), log_curvature(c_ls))}",
         stats.compare(
-            _log(c_s),
-            _log(c_ls),
+            log_curvature(c_s),
+            log_curvature(c_ls),
             np.log(MIN_CURVATURE_RATIO),
             unit=" (log)",
             paired=True,
@@ -304,8 +307,8 @@ def statements(
         f"L-S Q-curvature before the anneal {stats.mean_std(c_ls, 3)}, at the end "
         f"{stats.mean_std(c_final, 3)}",
         stats.compare(
-            _log(c_final),
-            _log(c_ls),
+            log_curvature(c_final),
+            log_curvature(c_ls),
             np.log(MIN_CURVATURE_RATIO),
             unit=" (log)",
             paired=True,
@@ -470,7 +473,7 @@ def rules_text() -> str:
     return (
         "A difference counts only beyond two standard errors across seeds *and* beyond a stated "
         f"minimum effect: {MIN_ERROR_GAP:g} of test error (overall mixture or P-only); a factor "
-        f'of {MIN_CURVATURE_RATIO:g} in Q-curvature; {MIN_FIT_LEAD} steps for "fits Q first"; '
+        f'of {MIN_CURVATURE_RATIO:g} in Q-curvature (values below {CURVATURE_FLOOR:g} count as {CURVATURE_FLOOR:g}); {MIN_FIT_LEAD} steps for "fits Q first"; '
         'half the references\' gap for "as if from". A threshold must hold beyond two standard '
         f'errors: "near chance" is Q-only accuracy at most {CHANCE_BAND:g}, "learned" is '
         f"P-only accuracy at least {P_LEARNED:g} and Q-only accuracy at least {Q_LEARNED:g}. "
