@@ -213,7 +213,9 @@ def test_smoke_statements_come_from_the_shared_rules(isolated_cache):
     order = tables.learning_order(history, labels)
     errors = tables.final_errors(results["learning_order_main"], params)
     refs = tables.final_errors(results["learning_order_references"], params)
-    sweep = tables.sweep_frame(results["learning_order_sweep"], params)
+    sweep = tables.sweep_frame(
+        results["learning_order_sweep"], params, results["learning_order_main"]
+    )
     table = tables.statements(order, errors, refs, sweep, params)
     allowed = {
         stats.REPRODUCED,
@@ -225,7 +227,10 @@ def test_smoke_statements_come_from_the_shared_rules(isolated_cache):
     }
     assert set(table["verdict"]) <= allowed
     assert np.all(table["reason"].str.len() > 0)
-    assert list(sweep["N"]) == list(params.sweep_n)
+    assert list(sweep["N"]) == list(params.sweep_n)  # the main N comes from the main runs
+    assert params.n_train in params.sweep_n
+    assert all(u.n_train != params.n_train for u in runs.sweep_units(params))
+    assert set(sweep["seeds"]) == {params.sweep_seeds}
 
 
 @pytest.mark.parametrize(

@@ -142,8 +142,18 @@ def reference_units(cfg: LearningOrderParams) -> list[Unit]:
 
 
 def sweep_units(cfg: LearningOrderParams) -> list[Unit]:
+    """L-S and S at each N of the sweep; at the main N the main runs' first seeds serve instead."""
     setting, seeds = Setting.of(cfg), tuple(range(cfg.sweep_seeds))
-    return [Unit(setting, a, n, seeds) for n in cfg.sweep_n for a in ("L-S", "S")]
+    return [
+        Unit(setting, a, n, seeds)
+        for n in cfg.sweep_n
+        if not reuses_main(cfg, n)
+        for a in ("L-S", "S")
+    ]
+
+
+def reuses_main(cfg: LearningOrderParams, n_train: int) -> bool:
+    return n_train == cfg.n_train and cfg.sweep_seeds <= cfg.seeds
 
 
 def noise_probe(cfg: LearningOrderParams) -> NoiseProbe:

@@ -174,10 +174,15 @@ def noise_table(noise_result, cfg: LearningOrderParams) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def sweep_frame(sweep_results, cfg: LearningOrderParams) -> pd.DataFrame:
-    """Final overall test error of L-S and S per N, and the paired gap S − L-S with its verdict."""
-    errors = final_errors(sweep_results, cfg)
-    errors["N"] = [run["n_train"] for run in _n_of(sweep_results)]
+def sweep_frame(sweep_results, cfg: LearningOrderParams, main_results=()) -> pd.DataFrame:
+    """Final overall test error of L-S and S per N, and the paired gap S − L-S with its verdict.
+
+    At the main N the sweep reuses the main runs' first `sweep_seeds` seeds (`main_results`).
+    """
+    results = [*sweep_results, *main_results]
+    errors = final_errors(results, cfg)
+    errors["N"] = [run["n_train"] for run in _n_of(results)]
+    errors = errors[errors["algorithm"].isin(["L-S", "S"]) & (errors["seed"] < cfg.sweep_seeds)]
     rows = []
     for n, at_n in errors.groupby("N"):
         wide = at_n.pivot(index="seed", columns="algorithm", values="overall")
