@@ -1,9 +1,12 @@
+"""Keskar's sharpness against closed forms (a box maximum on a quadratic, also at an exact
+minimum), power iteration, Hessian-vector products, the SB-LB line and BN re-estimation."""
+
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from lrgap_nb import sharpness
+from lrgap_nb.chapters.large_batch import sharpness
 
 
 def quadratic(h: torch.Tensor):
@@ -28,17 +31,69 @@ def test_full_space_sharpness_of_a_quadratic_matches_the_closed_form():
     assert result.phi == pytest.approx(100 * (fmax - f0) / (1 + f0), rel=1e-7)
 
 
+class Scaled(sharpness.Subspace):
+    """A = 2 I: the subspace is the full space with rescaled coordinates."""
+
+    def __init__(self, n: int):
+        self.A = 2 * torch.eye(n, dtype=torch.float64)
+
+
 def test_subspace_sharpness_of_a_quadratic_matches_the_closed_form():
-    # With A = 2 I the subspace is the full space with rescaled coordinates.
     h = torch.tensor([2.0, 0.5], dtype=torch.float64)
     x = torch.tensor([1.0, -3.0], dtype=torch.float64)
-    A = 2 * torch.eye(2, dtype=torch.float64)
     eps = 1e-3
-    result = sharpness.keskar_sharpness(quadratic(h), x, eps, A=A)
+    result = sharpness.keskar_sharpness(quadratic(h), x, eps, A=Scaled(2))
     centre = x / 2  # A^+ x
     reach = 2 * eps * (centre.abs() + 1)  # |A y| reach per coordinate
     fmax = float(0.5 * (h * (x.abs() + reach) ** 2).sum())
     assert result.fmax == pytest.approx(fmax, rel=1e-9)
+
+
+def centred_quadratic(h: torch.Tensor, centre: torch.Tensor):
+    """f(w) = 1/2 sum h_i (w_i - c_i)^2: its exact minimum is w = c, where the gradient is 0."""
+
+    def value_and_grad(w):
+        d = w - centre
+        return float(0.5 * (h * d * d).sum()), h * d
+
+    return value_and_grad
+
+
+def test_sharpness_at_an_exact_minimum_reaches_the_box_maximum():
+    h = torch.tensor([3.0, 1.0, 0.5, 2.0], dtype=torch.float64)
+    x = torch.tensor([0.2, -1.5, 4.0, 0.0], dtype=torch.float64)
+    f = centred_quadratic(h, x)
+    eps = 1e-3
+    r = eps * (x.abs() + 1)
+    fmax = float(0.5 * (h * r * r).sum())  # any vertex of the box
+    paper_start_only = sharpness.keskar_sharpness(f, x, eps, max_iter=10, starts=0)
+    assert paper_start_only.phi == 0.0  # y = 0 is stationary: L-BFGS-B never leaves it
+    result = sharpness.keskar_sharpness(f, x, eps, max_iter=10, starts=2)
+    assert result.fmax == pytest.approx(fmax, rel=1e-9)
+    assert result.phi == pytest.approx(100 * fmax, rel=1e-9)  # f(x) = 0
+    assert result.grad_norm == 0.0 and result.first_order == 0.0
+
+
+def test_first_order_part_of_a_linear_function_is_all_of_phi():
+    g = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
+    x = torch.tensor([1.0, 0.0, -3.0], dtype=torch.float64)
+
+    def linear(w):
+        return float(g @ w), g.clone()
+
+    result = sharpness.keskar_sharpness(linear, x, 1e-2, starts=1)
+    expected = float((1e-2 * (x.abs() + 1) * g.abs()).sum())
+    assert result.first_order == pytest.approx(expected, rel=1e-12)
+    assert result.fmax - result.f0 == pytest.approx(expected, rel=1e-9)  # no curvature, "sharp"
+    assert result.phi == pytest.approx(result.first_order_phi, rel=1e-9)
+    assert result.grad_norm == pytest.approx(float(g.norm()))
+
+
+def test_subspace_pseudo_inverse_matches_lstsq():
+    sub = sharpness.Subspace(300, 7, seed=3)
+    x = torch.randn(300)
+    expected = torch.linalg.lstsq(sub.A.double(), x.double().unsqueeze(1)).solution.squeeze(1)
+    np.testing.assert_allclose(sub.pinv(x, block=64), expected, rtol=1e-8, atol=1e-10)
 
 
 def test_sharper_quadratic_scores_higher():

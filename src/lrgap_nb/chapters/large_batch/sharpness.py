@@ -62,7 +62,7 @@ class ModelLoss:
         for xb, yb in self.batches:
             loss, _ = self._batch_loss(vector, xb, yb)
             grad += torch.autograd.grad(loss, vector)[0]
-            total += float(loss)
+            total += float(loss.detach())
         return total, grad
 
     def hvp(self, vector: torch.Tensor, direction: torch.Tensor) -> torch.Tensor:
@@ -81,20 +81,59 @@ class Sharpness:
     phi: float  # Keskar's sensitivity, in percent
     f0: float  # loss at the solution
     fmax: float  # largest loss found in the box
-    iterations: int
+    iterations: int  # L-BFGS-B iterations, summed over starts
+    first_order: float  # eps-box maximum of the linearisation: sum_i r_i |(A^T g)_i|
+    first_order_phi: float  # the same in phi's units: 100 first_order / (1 + f0)
+    grad_norm: float  # ||grad f(x)|| in the full space
+
+
+class Subspace:
+    """A random n x k matrix A with N(0, 1) entries (Keskar et al. use k = 100), kept in float32.
+
+    A^+ x comes from the normal equations in float64, accumulated over row blocks, so a network of
+    1.5 million weights needs A (600 MB) and no n x k float64 copy.
+    """
+
+    def __init__(self, n: int, k: int, seed: int, device: torch.device | str = "cpu"):
+        generator = torch.Generator().manual_seed(seed)
+        self.A = torch.randn(n, k, generator=generator).to(device)
+
+    def pinv(self, x: torch.Tensor, block: int = 1 << 16) -> torch.Tensor:
+        k = self.A.shape[1]
+        gram = torch.zeros(k, k, dtype=torch.float64, device=self.A.device)
+        rhs = torch.zeros(k, dtype=torch.float64, device=self.A.device)
+        for rows, xs in zip(self.A.split(block), x.split(block), strict=True):
+            rows = rows.double()
+            gram += rows.T @ rows
+            rhs += rows.T @ xs.double()
+        return torch.linalg.solve(gram, rhs)
+
+
+def box_starts(radius: np.ndarray, starts: int, seed: int) -> list[np.ndarray]:
+    """y = 0 (the paper's start) and `starts` points halfway to random vertices of the box.
+
+    At an exact critical point the gradient at y = 0 vanishes and L-BFGS-B stops there; from
+    inside the box it climbs towards the vertices.
+    """
+    rng = np.random.default_rng(seed)
+    signs = [rng.choice([-1.0, 1.0], size=len(radius)) for _ in range(starts)]
+    return [np.zeros(len(radius)), *(0.5 * radius * s for s in signs)]
 
 
 def keskar_sharpness(
     value_and_grad: ValueAndGrad,
     x: torch.Tensor,
     epsilon: float,
-    A: torch.Tensor | None = None,
+    A: Subspace | None = None,
     max_iter: int = 10,
+    starts: int = 0,
+    seed: int = 0,
 ) -> Sharpness:
     """phi = 100 (max_{y in C_eps} f(x + Ay) - f(x)) / (1 + f(x)) (Keskar et al. 2017, Metric 2.1).
 
     The box is |y_i| <= eps (|(A^+ x)_i| + 1); A = None means the full space (A = I). The maximum
-    is approximated by L-BFGS-B from y = 0 with `max_iter` iterations, as in the paper.
+    is approximated by L-BFGS-B with `max_iter` iterations from y = 0, as in the paper, and from
+    `starts` further points inside the box (`box_starts`); the largest value found counts.
     """
     x = x.detach()
     if A is None:
@@ -102,33 +141,38 @@ def keskar_sharpness(
         lift = lambda y: y  # noqa: E731
         pull = lambda g: g  # noqa: E731
     else:
-        centre = torch.linalg.lstsq(A.double(), x.double().unsqueeze(1)).solution.squeeze(1)
-        lift = lambda y: A @ y  # noqa: E731
-        pull = lambda g: A.T @ g  # noqa: E731
+        centre = A.pinv(x)
+        lift = lambda y: A.A @ y  # noqa: E731
+        pull = lambda g: A.A.T @ g  # noqa: E731
     radius = epsilon * (centre.abs().double().cpu().numpy() + 1.0)
-    f0, _ = value_and_grad(x)
+    f0, g0 = value_and_grad(x)
+    first_order = float(radius @ pull(g0).abs().double().cpu().numpy())
 
     def negative(y: np.ndarray) -> tuple[float, np.ndarray]:
         step = torch.as_tensor(y, dtype=x.dtype, device=x.device)
         value, grad = value_and_grad(x + lift(step))
         return -value, -pull(grad).double().cpu().numpy()
 
-    found = minimize(
-        negative,
-        np.zeros(len(radius)),
-        jac=True,
-        method="L-BFGS-B",
-        bounds=list(zip(-radius, radius, strict=True)),
-        options={"maxiter": max_iter},
+    fmax, iterations = f0, 0
+    for y0 in box_starts(radius, starts, seed):
+        found = minimize(
+            negative,
+            y0,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=list(zip(-radius, radius, strict=True)),
+            options={"maxiter": max_iter},
+        )
+        fmax, iterations = max(fmax, -float(found.fun)), iterations + int(found.nit)
+    return Sharpness(
+        phi=100.0 * (fmax - f0) / (1.0 + f0),
+        f0=f0,
+        fmax=fmax,
+        iterations=iterations,
+        first_order=first_order,
+        first_order_phi=100.0 * first_order / (1.0 + f0),
+        grad_norm=float(g0.norm()),
     )
-    fmax = max(-float(found.fun), f0)
-    return Sharpness(100.0 * (fmax - f0) / (1.0 + f0), f0, fmax, int(found.nit))
-
-
-def random_subspace(n: int, p: int, seed: int, device: torch.device | str = "cpu") -> torch.Tensor:
-    """A random n x p matrix with N(0, 1) entries (Keskar et al. use p = 100)."""
-    generator = torch.Generator().manual_seed(seed)
-    return torch.randn(n, p, generator=generator).to(device)
 
 
 def top_hessian_eigenvalue(
@@ -177,13 +221,15 @@ def interpolate(
     sets: dict[str, tuple[torch.Tensor, torch.Tensor]],
     bn: str,
     train_set: str = "train",
+    batch_size: int = 1024,
 ) -> pd.DataFrame:
     """Loss and accuracy along w(a) = a w_LB + (1 - a) w_SB (Keskar et al. 2017, Fig. 3).
 
-    bn="batch": BatchNorm normalises with each batch's statistics (Keskar's Keras models);
-    bn="recomputed": running statistics are re-estimated on the training set at every w(a).
+    bn="batch": BatchNorm normalises with the statistics of each evaluation batch of `batch_size`
+    examples (Keras "mode 2", as in Keskar's models); bn="recomputed": running statistics are
+    re-estimated on the training set at every w(a) and held fixed.
     """
-    from .models import set_bn_mode
+    from lrgap_nb.models import set_bn_mode
 
     model.eval()
     set_bn_mode(model, "batch" if bn == "batch" else "running")
@@ -192,10 +238,10 @@ def interpolate(
         w = alpha * w_large + (1.0 - alpha) * w_small
         nn.utils.vector_to_parameters(w, model.parameters())
         if bn == "recomputed":
-            recompute_bn_statistics(model, sets[train_set][0])
+            recompute_bn_statistics(model, sets[train_set][0], batch_size)
             model.eval()
         for name, (X, y) in sets.items():
-            loss = ModelLoss(model, X, y)
+            loss = ModelLoss(model, X, y, batch_size)
             rows.append(
                 {
                     "alpha": float(alpha),

@@ -1,0 +1,348 @@
+"""What the large-batch chapter trains: one cached run per (network, optimizer, seed).
+
+A run trains the small-batch (SB) and the large-batch (LB) network from the same initial weights
+with the same fixed LR, each until its train accuracy reaches the gate (or `max_epochs`), plus LB
+for SB's number of epochs (Hoffer et al.'s control), and then measures the two gated solutions:
+Keskar's phi (Metric 2.1) with its first-order part and the gradient norm, the top Hessian
+eigenvalue, and the line between them (Figure 3). Its payload holds everything the chapter shows,
+so a machine without Jupyter can compute it and bring back only the cache JSON (the weights are
+deleted once measured).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from torch import nn
+
+from lrgap_nb import data, device, paths, train
+from lrgap_nb.params import choice, non_negative, positive
+from lrgap_nb.runs import Run
+
+from . import sharpness
+from .params import EXTRA_NETWORK_DATA, NETWORK_DATA, TRAIN_SIZES, LargeBatchParams
+
+KIND = "large_batch"
+PROTOCOL = 2  # version of the "large_batch" computation: bump when sb_lb_payload's numbers change
+
+# A file whose presence means a dataset can be read without downloading (under LRGAP_DATA).
+DATA_FILES = {
+    "mnist": "MNIST/raw/train-images-idx3-ubyte",
+    "cifar10": "cifar-10-batches-py/data_batch_1",
+    "cifar100": "cifar-100-python/train",
+    "cifar10_subset": "cifar-10-subset/cifar10_subset.npz",
+    "timit": "timit/timit.npz",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class SbLbConfig:
+    """One SB/LB pair and everything measured on it (the cache key of one run)."""
+
+    model: str
+    dataset: str
+    small_batch: int = field(metadata=positive())
+    large_batch: int = field(metadata=positive())
+    optimizer: str = field(default="adam", metadata=choice("sgd", "adam", "adagrad"))
+    lr: float = field(default=1e-3, metadata=positive())  # fixed LR, the same for SB and LB
+    seed: int = field(default=0, metadata=non_negative())  # initial weights and batch order
+    subset: int | None = None  # the first `subset` training examples (None: all)
+    model_width: int | None = None
+    drop_last: bool = True
+    gate: float = 0.99  # train accuracy (eval mode, whole training set) that ends training
+    max_epochs: int = 100
+    budget_control: bool = True  # LB for SB's epochs as well
+    probes: bool = True  # sharpness, eigenvalue and line; False: accuracies only
+    probe_size: int | None = None  # training examples f averages over (None: all)
+    bn_batch: int = 1000  # evaluation batch (BN normalises with its statistics)
+    epsilons: tuple[float, ...] = (1e-3, 5e-4)
+    subspace_dim: int = 100  # k of A in R^{n x k}
+    lbfgs_iters: int = 10
+    random_starts: int = 2
+    power_iters: int = 50
+    interpolation_points: int = 0  # alphas on [-1, 2]; 0: no line
+    line_size: int | None = None
+
+    def train_config(self, batch_size: int, epochs: int | None = None) -> train.TrainConfig:
+        """SB or LB: inputs in [0, 1], no augmentation, no weight decay, BN on batch statistics."""
+        return train.TrainConfig(
+            model=self.model,
+            dataset=self.dataset,
+            epochs=epochs or self.max_epochs,
+            batch_size=batch_size,
+            optimizer=self.optimizer,
+            lr=self.lr,
+            momentum=0.0,
+            weight_decay=0.0,
+            subset=self.subset,
+            subset_mode="first",
+            normalise="unit",
+            bn_mode="batch",
+            eval_sets=("train", "test"),
+            eval_batch_size=self.bn_batch,
+            model_width=self.model_width,
+            drop_last=self.drop_last,
+            seed=self.seed,
+        )
+
+
+def train_size(dataset: str, subset: int | None = None) -> int:
+    return min(TRAIN_SIZES[dataset], subset) if subset else TRAIN_SIZES[dataset]
+
+
+def require_data(dataset: str) -> None:
+    """Raise data.DataNotFoundError (folder, files, how to get them) unless `dataset` is usable."""
+    if not (paths.data_root() / DATA_FILES[dataset]).is_file():
+        data.load(dataset)  # downloads if allowed, else names the folder and the missing files
+
+
+def _width(model: str, cfg: LargeBatchParams) -> int | None:
+    if model in ("f1", "f2"):
+        return cfg.mlp_width
+    return cfg.conv_width if model in ("c1", "c3") else None
+
+
+def _dataset(model: str, cfg: LargeBatchParams) -> str:
+    name = NETWORK_DATA.get(model) or EXTRA_NETWORK_DATA[model]
+    return cfg.cifar10 if name == "cifar10" else name
+
+
+def pair_config(
+    cfg: LargeBatchParams, model: str, optimizer: str, seed: int, extra: bool = False
+) -> SbLbConfig:
+    """The run of `model` with `optimizer` and `seed`: SB 256 (or cifar_small_batch on a trimmed
+    CIFAR-10), LB 10% of the training set."""
+    dataset = _dataset(model, cfg)
+    trimmed = dataset.startswith("cifar10") and cfg.cifar_train_size is not None
+    subset = (
+        cfg.cifar_train_size if trimmed else cfg.mnist_train_size if dataset == "mnist" else None
+    )
+    n = train_size(dataset, subset)
+    small = cfg.cifar_small_batch if trimmed and cfg.cifar_small_batch else cfg.small_batch
+    return SbLbConfig(
+        model=model,
+        dataset=dataset,
+        small_batch=small,
+        large_batch=max(1, round(cfg.large_fraction * n)),
+        optimizer=optimizer,
+        lr=cfg.lr if optimizer == "adam" else cfg.extra_lr,
+        seed=seed,
+        subset=subset if subset and subset < TRAIN_SIZES[dataset] else None,
+        model_width=_width(model, cfg),
+        drop_last=cfg.drop_last,
+        gate=cfg.gate,
+        max_epochs=cfg.max_epochs,
+        budget_control=cfg.budget_control and not extra,
+        probes=not extra,
+        probe_size=cfg.probe_size,
+        bn_batch=cfg.bn_batch,
+        epsilons=cfg.epsilons,
+        subspace_dim=cfg.subspace_dim,
+        lbfgs_iters=cfg.lbfgs_iters,
+        random_starts=cfg.random_starts,
+        power_iters=cfg.power_iters,
+        interpolation_points=cfg.interpolation_points if seed == cfg.seeds[0] and not extra else 0,
+        line_size=cfg.line_size,
+    )
+
+
+def pair_configs(cfg: LargeBatchParams) -> dict[str, list[SbLbConfig]]:
+    """The chapter's runs by table: "main" (Keskar's networks, Adam), "optimizers" (F1 with SGD
+    and AdaGrad) and "networks" (the survey report's extras). Missing data raises
+    DataNotFoundError, as in every chapter; nothing is left out silently."""
+    for model in (*cfg.networks, *cfg.extra_networks, *(["f1"] if cfg.extra_optimizers else [])):
+        require_data(_dataset(model, cfg))
+    return {
+        "main": [pair_config(cfg, m, "adam", s) for m in cfg.networks for s in cfg.seeds],
+        "optimizers": [
+            pair_config(cfg, "f1", o, s, extra=True)
+            for o in cfg.extra_optimizers
+            for s in cfg.extra_seeds
+        ],
+        "networks": [
+            pair_config(cfg, m, "adam", s, extra=True)
+            for m in cfg.extra_networks
+            for s in cfg.extra_seeds
+        ],
+    }
+
+
+def chapter_runs(cfg: LargeBatchParams) -> list[Run]:
+    """Every cached run of the chapter (see lrgap_nb.sweep): the MNIST runs first, main table
+    then optimizers, as they are the cheapest, so a sweep stopped early leaves whole tables."""
+    configs = [c for group in pair_configs(cfg).values() for c in group]
+    configs.sort(key=lambda c: c.dataset != "mnist")  # stable: table order within each
+    return [Run(KIND, f"{__name__}:sb_lb_payload", c, PROTOCOL) for c in configs]
+
+
+# --- the runner -----------------------------------------------------------------------------------
+
+
+def initial_model(config: train.TrainConfig, splits: dict[str, data.TensorData]) -> nn.Module:
+    """The untrained network exactly as `train.train` builds it: seed, then construct."""
+    dev = device.pick_device(config.device)
+    device.seed_everything(config.seed)
+    model = train.make_model(config, splits["train"].x.shape[1:])
+    return model.to(dev).eval()
+
+
+def fixed_subset(split: data.TensorData, k: int | None) -> data.TensorData:
+    """k examples drawn once with seed 0, so SB, LB and every seed see the same ones."""
+    return split if k is None or k >= len(split) else split.subset(k, "random", 0)
+
+
+def gate_reached(gate: float):
+    """The stop rule: the last finished epoch's train accuracy (eval mode, all train) >= gate."""
+    return lambda history: bool(history) and history[-1]["train_eval_acc"] >= gate
+
+
+def _train(tcfg: train.TrainConfig, gate: float | None) -> tuple[nn.Module, list[dict], Any]:
+    stop = None if gate is None else gate_reached(gate)
+    result = train.train(tcfg, save_weights=True, show_progress=False, stop=stop)
+    return train.load_model(tcfg), result.history.to_dict("records"), result
+
+
+def _summary(history: list[dict], batch: int, n: int, drop_last: bool) -> dict[str, Any]:
+    last = history[-1]
+    per_epoch = n // batch if drop_last else -(-n // batch)
+    return {
+        "batch_size": batch,
+        "epochs": len(history),
+        "steps": per_epoch * len(history),
+        "history": history,
+        "train_acc": last["train_eval_acc"],
+        "train_loss": last["train_eval_loss"],
+        "test_acc": last["test_acc"],
+        "test_loss": last["test_loss"],
+    }
+
+
+def sb_lb_payload(config: SbLbConfig) -> dict[str, Any]:
+    """Train SB, LB (each to the gate) and LB for SB's epochs from the same initial weights, then
+    measure the two gated solutions (Keskar et al. 2017: Table 2, Figure 2, Metric 2.1 / Tables
+    3-4, Figure 3; beyond them, the top Hessian eigenvalue and phi's first-order part)."""
+    timings: dict[str, float] = {}
+    sb_cfg = config.train_config(config.small_batch)
+    splits = train.load_data(sb_cfg)
+    n = len(splits["train"])
+    init = initial_model(sb_cfg, splits)
+    dev = device.pick_device()
+    start = {}
+    for name in ("train", "test"):
+        start[f"{name}_loss"], start[f"{name}_acc"] = train.evaluate(
+            init, splits[name], config.bn_batch, dev
+        )
+    payload: dict[str, Any] = {"train_size": n, "init": start}
+    jobs = [
+        ("SB", sb_cfg, config.gate),
+        ("LB", config.train_config(config.large_batch), config.gate),
+    ]
+    models, finished = {}, []
+    for label, tcfg, gate in jobs:
+        t0 = time.perf_counter()
+        models[label], history, result = _train(tcfg, gate)
+        finished.append(result)
+        timings[f"train {label}"] = time.perf_counter() - t0
+        payload[label] = _summary(history, tcfg.batch_size, n, config.drop_last)
+        payload[label]["reached_gate"] = history[-1]["train_eval_acc"] >= config.gate
+    if config.budget_control and payload["SB"]["epochs"] < config.max_epochs:
+        t0 = time.perf_counter()
+        budget = config.train_config(config.large_batch, payload["SB"]["epochs"])
+        model, history, result = _train(budget, None)
+        finished.append(result)
+        timings["train LB (SB's epochs)"] = time.perf_counter() - t0
+        payload["LB_budget"] = _summary(history, config.large_batch, n, config.drop_last)
+        payload["LB_budget"]["reached_gate"] = history[-1]["train_eval_acc"] >= config.gate
+        payload["LB_budget"] |= _gradient(config, model, splits)
+    if config.probes:
+        payload |= _probes(config, models, splits, timings)
+    for result in finished:  # only now: a killed run resumes from these
+        for path in (result.checkpoint, result.weights):
+            if path is not None:
+                path.unlink(missing_ok=True)
+    payload["timings_s"] = {k: round(v, 2) for k, v in timings.items()}
+    return payload
+
+
+def _gradient(config: SbLbConfig, model: nn.Module, splits) -> dict[str, float]:
+    """f and ||grad f|| on the probe examples (for a solution whose phi is not measured)."""
+    probe = fixed_subset(splits["train"], config.probe_size)
+    loss = sharpness.ModelLoss(model, probe.x, probe.y, config.bn_batch)
+    f0, grad = loss.value_and_grad(loss.vector())
+    return {"f0": f0, "grad_norm": float(grad.norm())}
+
+
+def _probes(
+    config: SbLbConfig,
+    models: dict[str, nn.Module],
+    splits: dict[str, data.TensorData],
+    timings: dict[str, float],
+) -> dict[str, Any]:
+    """phi (both epsilons, both spaces), the top Hessian eigenvalue and the interpolation."""
+    dev = device.pick_device()
+    probe = fixed_subset(splits["train"], config.probe_size)
+    losses = {
+        label: sharpness.ModelLoss(m, probe.x, probe.y, config.bn_batch)
+        for label, m in models.items()
+    }
+    n = sum(p.numel() for p in models["SB"].parameters())
+    A = sharpness.Subspace(n, config.subspace_dim, config.seed, dev)
+    rows, eigen = [], {}
+    t0 = time.perf_counter()
+    for label, loss in losses.items():
+        w = loss.vector()
+        for space, matrix in (("full", None), ("subspace", A)):
+            for eps in config.epsilons:
+                s = sharpness.keskar_sharpness(
+                    loss.value_and_grad,
+                    w,
+                    eps,
+                    matrix,
+                    config.lbfgs_iters,
+                    config.random_starts,
+                    config.seed,
+                )
+                rows.append(
+                    {"batch": label, "space": space, "epsilon": eps, **dataclasses.asdict(s)}
+                )
+    timings["sharpness"] = time.perf_counter() - t0
+    del A
+    t0 = time.perf_counter()
+    for label, loss in losses.items():
+        w = loss.vector()
+        eigen[label] = sharpness.top_hessian_eigenvalue(
+            lambda v, loss=loss, w=w: loss.hvp(w, v), n, config.power_iters, 1e-3, config.seed, dev
+        )
+    timings["eigenvalue"] = time.perf_counter() - t0
+    line_train = fixed_subset(splits["train"], config.line_size)
+    line_test = fixed_subset(splits["test"], config.line_size)
+    out = {
+        "sharpness": rows,
+        "eigenvalue": eigen,
+        "probe": {
+            "probe_examples": len(probe),
+            "line_train_examples": len(line_train),
+            "line_test_examples": len(line_test),
+            "n_params": n,
+        },
+        "interpolation": [],
+    }
+    if config.interpolation_points:
+        t0 = time.perf_counter()
+        w_sb, w_lb = (losses[k].vector() for k in ("SB", "LB"))
+        alphas = np.linspace(-1.0, 2.0, config.interpolation_points)
+        sets = {"train": (line_train.x, line_train.y), "test": (line_test.x, line_test.y)}
+        frames = [
+            sharpness.interpolate(
+                models["SB"], w_sb, w_lb, alphas, sets, bn, batch_size=config.bn_batch
+            )
+            for bn in ("batch", "recomputed")
+        ]
+        out["interpolation"] = pd.concat(frames).to_dict("records")
+        timings["interpolation"] = time.perf_counter() - t0
+    return out

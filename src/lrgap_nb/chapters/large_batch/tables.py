@@ -1,0 +1,449 @@
+"""The large-batch chapter's tables, verdicts and claims (no torch).
+
+Every verdict comes from lrgap_nb.stats: a difference counts only beyond two standard errors
+across seeds and beyond a stated minimum effect, and a sharpness claim is judged only where every
+run of the network reached the train-accuracy gate (Keskar's phi describes minimisers).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from lrgap_nb import stats
+
+from .params import (
+    EXTRA_NETWORK_DATA,
+    NETWORKS,
+    PAPER_ACCURACY,
+    PAPER_SHARPNESS,
+    REPORT_NETWORKS,
+    REPORT_OPTIMIZERS,
+    LargeBatchParams,
+)
+
+SHARPER_FACTOR = 2.0  # minimum effect of a sharpness claim: LB / SB at least this (on log scale)
+GAP_SHARE = 0.5  # minimum effect of an accuracy gap: half the paper's gap for that network
+LABELS = {"SB": "SB", "LB": "LB", "LB_budget": "LB (SB's epochs)"}
+
+
+def _pm(values, digits: int = 2) -> str:
+    return "-" if len(values) == 0 else stats.mean_std(list(values), digits)
+
+
+def _paper(pair: tuple[float, float]) -> str:
+    return f"{pair[0]:.2f} ± {pair[1]:.2f}"
+
+
+def accuracy_frame(results: list) -> pd.DataFrame:
+    """One row per run: network, optimizer, seed, and for SB, LB and LB at SB's epochs the batch,
+    epochs, steps, train and test accuracy (percent) and whether the gate was reached."""
+    rows = []
+    for r in results:
+        c, p = r.config, r.payload
+        row = {"network": c["model"], "dataset": c["dataset"], "optimizer": c["optimizer"]}
+        row |= {"seed": c["seed"], "train size": p["train_size"], "gate": 100 * c["gate"]}
+        row |= {"max epochs": c["max_epochs"]}
+        for key, label in LABELS.items():
+            if key not in p:
+                continue
+            run = p[key]
+            row[f"{label} batch"] = run["batch_size"]
+            row[f"{label} epochs"] = run["epochs"]
+            row[f"{label} steps"] = run["steps"]
+            row[f"{label} reached gate"] = run["reached_gate"]
+            row[f"train {label}"] = 100 * run["train_acc"]
+            row[f"test {label}"] = 100 * run["test_acc"]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def gate_precondition(ours: pd.DataFrame, labels=("SB", "LB")) -> stats.Verdict | None:
+    """Unmet unless every run of both batch sizes reached the train-accuracy gate."""
+    missed = [
+        f"{label} seed {seed} at {acc:.2f}%"
+        for label in labels
+        for seed, acc, ok in zip(
+            ours["seed"], ours[f"train {label}"], ours[f"{label} reached gate"], strict=True
+        )
+        if not ok
+    ]
+    gate = ours["gate"].iloc[0]
+    return stats.precondition(
+        not missed, f"train accuracy below the {gate:g}% gate: {', '.join(missed)}"
+    )
+
+
+def gap_verdict(ours: pd.DataFrame, paper_gap: float, unmet=None) -> stats.Verdict:
+    """LB tests worse than SB (paired over seeds) by at least half the paper's gap."""
+    return stats.compare(
+        ours["test SB"], ours["test LB"], GAP_SHARE * paper_gap, " pp", paired=True, unmet=unmet
+    )
+
+
+def accuracy_table(frame: pd.DataFrame, cfg: LargeBatchParams) -> pd.DataFrame:
+    """Keskar's Table 2 (survey report Fig. 7) beside ours, one row per network."""
+    rows = []
+    for network in NETWORKS:
+        paper = PAPER_ACCURACY[network]
+        ours = frame[(frame["network"] == network) & (frame["optimizer"] == "adam")]
+        row = {"network": network.upper()}
+        if ours.empty:
+            why = "not run at this profile" if network not in cfg.networks else "no runs"
+            if network == "f2":
+                why = "TIMIT features are licensed (LDC93S1) and not provided"
+            elif network in ("c2", "c3", "c4"):
+                why = f"not run at profile {cfg.profile}: needs full CIFAR and a GPU"
+            row |= {"data": "-", "seeds": 0, "verdict: LB tests worse": f"empty: {why}"}
+            for col in ("train SB", "train LB", "test SB", "test LB"):
+                row[f"{col} (paper)"] = _paper(paper[col])
+            rows.append(row)
+            continue
+        row |= {
+            "data": f"{ours['dataset'].iloc[0]} ({ours['train size'].iloc[0]:,} train)",
+            "seeds": len(ours),
+            "batches SB / LB": f"{ours['SB batch'].iloc[0]} / {ours['LB batch'].iloc[0]}",
+            "epochs SB": _pm(ours["SB epochs"], 1),
+            "epochs LB": _pm(ours["LB epochs"], 1),
+            "steps SB / LB": float((ours["SB steps"] / ours["LB steps"]).mean()),
+            "gate (train acc %)": ours["gate"].iloc[0],
+            "gate reached (SB, LB)": f"{int(ours['SB reached gate'].sum())}/{len(ours)}, "
+            f"{int(ours['LB reached gate'].sum())}/{len(ours)}",
+        }
+        for col in ("train SB", "train LB", "test SB", "test LB"):
+            row[f"{col} (paper)"] = _paper(paper[col])
+            row[f"{col} (ours)"] = _pm(ours[col])
+        paper_gap = paper["test SB"][0] - paper["test LB"][0]
+        row["verdict: LB tests worse"] = str(gap_verdict(ours, paper_gap, gate_precondition(ours)))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def budget_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Hoffer et al.'s control: LB for SB's epochs (fewer updates) against LB trained to the gate."""
+    rows = []
+    ours_all = frame[(frame["optimizer"] == "adam")]
+    for network, ours in ours_all.groupby("network", sort=False):
+        if "test LB (SB's epochs)" not in ours or ours["test LB (SB's epochs)"].isna().any():
+            rows.append({"network": network.upper(), "verdict": "empty: SB never reached the gate"})
+            continue
+        budget = "LB (SB's epochs)"
+        rows.append(
+            {
+                "network": network.upper(),
+                "seeds": len(ours),
+                "epochs (SB's)": _pm(ours[f"{budget} epochs"], 1),
+                "steps LB (SB's epochs) / LB (gate)": float(
+                    (ours[f"{budget} steps"] / ours["LB steps"]).mean()
+                ),
+                "train LB (SB's epochs)": _pm(ours[f"train {budget}"]),
+                "test LB (SB's epochs)": _pm(ours[f"test {budget}"]),
+                "test LB (gate)": _pm(ours["test LB"]),
+                "test SB": _pm(ours["test SB"]),
+                "verdict: training LB longer raises its test accuracy": str(
+                    stats.compare(
+                        ours["test LB"],
+                        ours[f"test {budget}"],
+                        0.1,
+                        " pp",
+                        paired=True,
+                        unmet=gate_precondition(ours, ("LB",)),
+                    )
+                ),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def history_frame(results: list) -> pd.DataFrame:
+    """Per-epoch accuracies (percent) of SB, LB and LB at SB's epochs; epoch 0 is the shared start.
+
+    Train accuracy is the end-of-epoch evaluation on the whole training set (the gate's number).
+    """
+    rows = []
+    for r in results:
+        c, p = r.config, r.payload
+        for key, label in LABELS.items():
+            if key not in p:
+                continue
+            base = {"network": c["model"], "seed": c["seed"], "batch": label}
+            rows.append(
+                base
+                | {"epoch": 0, "train": 100 * p["init"]["train_acc"]}
+                | {"test": 100 * p["init"]["test_acc"]}
+            )
+            for h in p[key]["history"]:
+                rows.append(
+                    base
+                    | {"epoch": h["epoch"], "train": 100 * h["train_eval_acc"]}
+                    | {"test": 100 * h["test_acc"]}
+                )
+    return pd.DataFrame(rows)
+
+
+def sharpness_frame(results: list) -> pd.DataFrame:
+    """One row per (run, SB/LB, space, epsilon): phi, its first-order part, ||grad f||, f."""
+    rows = []
+    for r in results:
+        for s in r.payload.get("sharpness", []):
+            rows.append({"network": r.config["model"], "seed": r.config["seed"], **s})
+    return pd.DataFrame(rows)
+
+
+def sharper_verdict(sb, lb, unmet=None) -> stats.Verdict:
+    """LB sharper than SB by at least SHARPER_FACTOR, beyond two standard errors of the paired
+    log ratio across seeds (a ratio claim, so judged on the log scale)."""
+    floor = 1e-12
+    log_lb = np.log(np.maximum(np.asarray(lb, dtype=float), floor))
+    log_sb = np.log(np.maximum(np.asarray(sb, dtype=float), floor))
+    verdict = stats.compare(log_lb, log_sb, np.log(SHARPER_FACTOR), paired=True, unmet=unmet)
+    if unmet is not None:
+        return verdict
+    ratio = float(np.exp(np.mean(log_lb - log_sb)))
+    return stats.Verdict(
+        verdict.label,
+        f"geometric mean LB/SB {ratio:.2f}, factor {SHARPER_FACTOR:g}; {verdict.reason}",
+    )
+
+
+def sharpness_table(frame: pd.DataFrame, acc: pd.DataFrame, space: str) -> pd.DataFrame:
+    """Keskar's Table 3 (full space; survey report Fig. 9) or Table 4 (subspace) beside ours,
+    with phi's first-order part and ||grad f|| of both solutions."""
+    rows = []
+    for network in NETWORKS:
+        ours = (
+            frame[(frame["network"] == network) & (frame["space"] == space)]
+            if len(frame)
+            else frame
+        )
+        if ours.empty:
+            continue
+        runs = acc[(acc["network"] == network) & (acc["optimizer"] == "adam")]
+        unmet = gate_precondition(runs)
+        for eps in sorted(ours["epsilon"].unique(), reverse=True):
+            at = ours[ours["epsilon"] == eps]
+            side = {b: at[at["batch"] == b].sort_values("seed") for b in ("SB", "LB")}
+            row = {"network": network.upper(), "epsilon": f"{eps:g}", "seeds": len(side["SB"])}
+            if space == "full":
+                paper_sb, paper_lb = PAPER_SHARPNESS[network][eps]
+                row |= {"SB (paper)": _paper(paper_sb), "LB (paper)": _paper(paper_lb)}
+            for b in ("SB", "LB"):
+                row[f"phi {b}"] = _pm(side[b]["phi"], 3)
+                row[f"first-order part {b}"] = _pm(side[b]["first_order_phi"], 3)
+                row[f"|grad f| {b}"] = _pm(side[b]["grad_norm"], 4)
+            row["verdict: LB sharper"] = str(
+                sharper_verdict(side["SB"]["phi"], side["LB"]["phi"], unmet)
+            )
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def eigenvalue_table(results: list, acc: pd.DataFrame) -> pd.DataFrame:
+    """Top Hessian eigenvalue of f at SB and LB (same examples as phi), with the same rule."""
+    frame = pd.DataFrame(
+        [
+            {"network": r.config["model"], "seed": r.config["seed"], **r.payload["eigenvalue"]}
+            for r in results
+            if "eigenvalue" in r.payload
+        ]
+    )
+    rows = []
+    for network, at in frame.groupby("network", sort=False) if len(frame) else []:
+        runs = acc[(acc["network"] == network) & (acc["optimizer"] == "adam")]
+        rows.append(
+            {
+                "network": network.upper(),
+                "seeds": len(at),
+                "SB": _pm(at["SB"], 2),
+                "LB": _pm(at["LB"], 2),
+                "per seed (SB, LB)": "; ".join(
+                    f"{s}: {a:.1f}, {b:.1f}"
+                    for s, a, b in zip(at["seed"], at["SB"], at["LB"], strict=True)
+                ),
+                "verdict: LB sharper": str(
+                    sharper_verdict(at["SB"], at["LB"], gate_precondition(runs))
+                ),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def interpolation_frame(results: list) -> pd.DataFrame:
+    """The line-plot rows of every run that has them (alpha, set, loss, accuracy, bn)."""
+    frames = [
+        pd.DataFrame(r.payload["interpolation"]).assign(
+            network=r.config["model"], seed=r.config["seed"]
+        )
+        for r in results
+        if r.payload.get("interpolation")
+    ]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _rise_near(loss: pd.Series, centre: float, radius: float = 0.25) -> float:
+    """How much the loss rises within `radius` of alpha = centre."""
+    a = loss.index.to_numpy()
+    return float(
+        loss[np.abs(a - centre) <= radius + 1e-9].max() - loss.iloc[np.abs(a - centre).argmin()]
+    )
+
+
+def interpolation_summary(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per network and BN treatment: train loss at SB (a=0), LB (a=1), the worst point between
+    them, and how far the loss rises within 0.25 of each end."""
+    rows = []
+    if frame.empty:
+        return pd.DataFrame(rows)
+    for (network, bn), at in frame[frame["set"] == "train"].groupby(["network", "bn"], sort=False):
+        loss = at.set_index("alpha")["loss"].sort_index()
+        a = loss.index.to_numpy()
+        rows.append(
+            {
+                "network": network.upper(),
+                "BN statistics": bn,
+                "train loss at SB": float(loss.iloc[np.abs(a).argmin()]),
+                "train loss at LB": float(loss.iloc[np.abs(a - 1).argmin()]),
+                "max train loss between": float(loss[(a >= 0) & (a <= 1)].max()),
+                "rise near SB": _rise_near(loss, 0.0),
+                "rise near LB": _rise_near(loss, 1.0),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _sb_lb_row(ours: pd.DataFrame, paper_sb: float, paper_lb: float | None) -> dict:
+    if ours.empty:
+        return {"seeds": 0}
+    row = {
+        "data": f"{ours['dataset'].iloc[0]} ({ours['train size'].iloc[0]:,} train)",
+        "seeds": len(ours),
+        "batches SB / LB": f"{ours['SB batch'].iloc[0]} / {ours['LB batch'].iloc[0]}",
+        "epochs SB / LB": f"{_pm(ours['SB epochs'], 1)} / {_pm(ours['LB epochs'], 1)}",
+        "train SB / LB (ours)": f"{_pm(ours['train SB'])} / {_pm(ours['train LB'])}",
+        "SB (ours)": _pm(ours["test SB"]),
+        "LB (ours)": _pm(ours["test LB"]),
+    }
+    gap = 1.0 if paper_lb is None else paper_sb - paper_lb
+    row["verdict: LB tests worse"] = str(gap_verdict(ours, gap, gate_precondition(ours)))
+    return row
+
+
+def optimizer_table(frame: pd.DataFrame, cfg: LargeBatchParams) -> pd.DataFrame:
+    """Survey report 3.2: F1 test accuracy with Adam, SGD and AdaGrad, SB beside LB, same gate."""
+    rows = []
+    for optimizer in ("adam", *cfg.extra_optimizers):
+        ours = frame[(frame["network"] == "f1") & (frame["optimizer"] == optimizer)]
+        paper_sb, paper_lb = REPORT_OPTIMIZERS[optimizer]
+        row = {
+            "optimizer": optimizer,
+            "fixed LR": cfg.lr if optimizer == "adam" else cfg.extra_lr,
+            "SB (report)": f"{paper_sb:.2f}",
+            "LB (report)": "-" if paper_lb is None else f"{paper_lb:.2f}",
+        }
+        row |= _sb_lb_row(ours, paper_sb, paper_lb)
+        if ours.empty:
+            row["verdict: LB tests worse"] = "empty: not run at this profile"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def network_table(frame: pd.DataFrame, cfg: LargeBatchParams) -> pd.DataFrame:
+    """Survey report 3.2: ResNet-44, VGG-16 (BN) and WRN-16-4, SB beside LB (Adam, fixed LR)."""
+    rows = []
+    for network, dataset in EXTRA_NETWORK_DATA.items():
+        ours = frame[frame["network"] == network]
+        paper_sb, paper_lb = REPORT_NETWORKS[network]
+        row = {"network": network, "dataset": dataset}
+        row |= {"SB (report)": f"{paper_sb:.2f}", "LB (report)": f"{paper_lb:.2f}"}
+        row |= _sb_lb_row(ours, paper_sb, paper_lb)
+        if ours.empty:
+            row["verdict: LB tests worse"] = (
+                f"empty: not run at profile {cfg.profile} (full {dataset} to a 99% train-accuracy "
+                "gate is days on this 2-core CPU; it needs a GPU)"
+            )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _label(verdict_text: str) -> str:
+    return verdict_text.split(" (")[0]
+
+
+def verdict(
+    acc: pd.DataFrame, sharp: pd.DataFrame, eigen: pd.DataFrame, interp: pd.DataFrame
+) -> str:
+    """The chapter's conclusion, written from the numbers (Markdown)."""
+    lines = []
+    for _, row in acc[acc["seeds"] > 0].iterrows():
+        lines.append(
+            f"- **{row['network']}**, test accuracy: SB {row['test SB (ours)']} % versus LB "
+            f"{row['test LB (ours)']} % (paper {row['test SB (paper)']} versus "
+            f"{row['test LB (paper)']}; SB took {row['steps SB / LB']:.1f} times as many steps). "
+            f"LB tests worse: **{row['verdict: LB tests worse']}**."
+        )
+    for _, row in sharp.iterrows():
+        lines.append(
+            f"- **{row['network']}**, phi at epsilon {row['epsilon']}: SB {row['phi SB']}, LB "
+            f"{row['phi LB']} (paper {row['SB (paper)']} / {row['LB (paper)']}; first-order part "
+            f"{row['first-order part SB']} / {row['first-order part LB']}). LB sharper: "
+            f"**{row['verdict: LB sharper']}**."
+        )
+    for _, row in eigen.iterrows():
+        lines.append(
+            f"- **{row['network']}**, top Hessian eigenvalue: SB {row['SB']}, LB {row['LB']}. "
+            f"LB sharper: **{row['verdict: LB sharper']}**."
+        )
+    for _, row in interp.iterrows():
+        lines.append(
+            f"- **{row['network']}**, line from SB to LB ({row['BN statistics']} BN statistics): "
+            f"train loss {row['train loss at SB']:.3f} at SB, {row['train loss at LB']:.3f} at LB, "
+            f"at most {row['max train loss between']:.3f} between; within 0.25 of the end point "
+            f"it rises by {row['rise near SB']:.3f} beside SB and {row['rise near LB']:.3f} beside LB."
+        )
+    return "\n".join(lines)
+
+
+def scale_note(cfg: LargeBatchParams, acc: pd.DataFrame) -> str:
+    """What ran, in one line (for the claims table)."""
+    parts = [
+        f"{row['network']} on {row['data']}, batches {row['batches SB / LB']}, {row['seeds']} seeds"
+        for _, row in acc[acc["seeds"] > 0].iterrows()
+    ]
+    return f"{cfg.profile}: " + "; ".join(parts)
+
+
+def claims(acc: pd.DataFrame, sharp: pd.DataFrame, eigen: pd.DataFrame, scale: str) -> list[dict]:
+    """Rows for the landing page: the generalisation gap and the sharpness per network."""
+    rows = []
+    for _, row in acc[acc["seeds"] > 0].iterrows():
+        rows.append(
+            {
+                "claim": f"{row['network']}: large batch (10% of the data) tests worse than the "
+                "small batch, both at the train-accuracy gate (Adam, fixed LR)",
+                "paper": f"{row['test SB (paper)']} vs {row['test LB (paper)']} %",
+                "ours": f"{row['test SB (ours)']} vs {row['test LB (ours)']} %",
+                "scale": scale,
+                "verdict": _label(row["verdict: LB tests worse"]),
+            }
+        )
+    for _, row in sharp[sharp["epsilon"] == "0.001"].iterrows():
+        rows.append(
+            {
+                "claim": f"{row['network']}: the LB minimum is sharper (phi, epsilon 1e-3, full space)",
+                "paper": f"{row['SB (paper)']} vs {row['LB (paper)']}",
+                "ours": f"{row['phi SB']} vs {row['phi LB']}",
+                "scale": scale,
+                "verdict": _label(row["verdict: LB sharper"]),
+            }
+        )
+    for _, row in eigen.iterrows():
+        rows.append(
+            {
+                "claim": f"{row['network']}: LB has the larger top Hessian eigenvalue (beyond the paper)",
+                "paper": "-",
+                "ours": f"{row['SB']} vs {row['LB']}",
+                "scale": scale,
+                "verdict": _label(row["verdict: LB sharper"]),
+            }
+        )
+    return rows
