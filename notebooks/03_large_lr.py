@@ -65,6 +65,9 @@ size_fraction: float = None  # the data-size table's smaller set, as a fraction 
 size_same_steps: bool = None  # train the smaller set for the same number of SGD steps (epochs and milestones scaled); the survey report keeps the epochs, which gives the smaller set fewer steps
 cifar100: bool = None  # also train the CIFAR-100 pair (needs the 50,000-image download) (paper: True)
 gate: float = None  # train accuracy the claims assume: small LR before the anneal, both at the end
+epochs_from_gate: bool = None  # ignore epochs and lr_milestones: anneal once after gate_margin times the epochs the small LR needs to reach the gate on pilot_seed, and train twice as long
+gate_margin: float = None  # safety factor on the calibrated epochs to the gate
+gate_max_epochs: int = None  # longest gate calibration (epochs)
 workers: int = None  # parallel training processes, one torch thread each
 
 # %% tags=["remove-input"]
@@ -101,15 +104,21 @@ cfg
 #   as a check;
 # - a *gate*: the claims assume that the small rate fits the training set before the anneal and
 #   that every method fits it by the end (train accuracy at least `gate`); each claim whose
-#   premise fails gets "precondition not met" with the numbers;
+#   premise fails gets "precondition not met" with the numbers. With `epochs_from_gate` the
+#   schedule is chosen for it: the small rate trains on the calibration seed until it reaches
+#   the gate, the anneal comes `gate_margin` times that many epochs later, and training lasts
+#   twice as long as the first phase;
 # - a *data-size table at equal SGD steps*: the smaller training set runs for as many steps as the
 #   whole one (epochs and milestones scaled), since at a fixed epoch count it would get a fifth of
 #   the steps.
 #
-# The runs at this profile:
+# The runs at this profile (the rates and the schedule read from the calibrations where the
+# profile asks for them):
 
 # %%
-lg.show_markdown(lg.large_lr.tables.describe(cfg))
+results = lg.large_lr.runs.execute(cfg)  # from the results cache when present
+plan = lg.large_lr.runs.plan(cfg)
+lg.show_markdown(lg.large_lr.tables.describe(cfg, plan))
 
 # %% [markdown]
 # **Speed.** Every run is one single-threaded process: `benchmarks/cpu_scale.py` measured one
@@ -120,11 +129,10 @@ lg.show_markdown(lg.large_lr.tables.describe(cfg))
 # run and needs a new protocol version for all of them, so this book does not use them yet.
 
 # %%
-results = lg.large_lr.runs.execute(cfg)  # from the results cache when present
 pilot = lg.train.histories(lg.large_lr.runs.pilot_configs(cfg), results)
 main = lg.train.histories(lg.large_lr.runs.main_configs(cfg), results)
-scale = lg.large_lr.tables.scale(cfg)
-anneal = cfg.lr_milestones[0]
+scale = lg.large_lr.tables.scale(cfg, plan)
+anneal = plan.milestones[0]
 
 # %% [markdown]
 # ## The learning-rate pilot
@@ -134,13 +142,24 @@ anneal = cfg.lr_milestones[0]
 # %%
 pilot_table = lg.large_lr.tables.pilot_table(pilot)
 lg.save_table(pilot_table, "large_lr", "lr_pilot")
-large, small = lg.large_lr.runs.rates(cfg)
-lg.show_markdown(lg.large_lr.tables.pilot_sentence(pilot_table, cfg, large, small))
+lg.show_markdown(lg.large_lr.tables.pilot_sentence(pilot_table, cfg, plan.lr_large, plan.lr_small))
 pilot_table
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-large-lr-pilot", "caption": "LR pilot: running train loss (left, log scale) and running train accuracy (right) against epochs, one calibration seed per rate (no band: one run each); the thick line is the largest rate that trains stably."}}
 axes = lg.large_lr.figures.pilot(pilot, lg.large_lr.tables.largest_stable_lr(pilot))
 lg.save_figure(axes[0].figure, "large_lr", "fig-large-lr-pilot")
+
+# %% [markdown]
+# ## The schedule
+#
+# The papers anneal after the small rate has fitted the training set (Figure 1). Where the
+# profile asks for it, a gate calibration trains the small rate at a constant LR on the
+# calibration seed until its running train accuracy reaches the gate, and the anneal comes a
+# margin later:
+
+# %%
+gate_history = lg.large_lr.runs.gate_history(cfg, results)
+lg.show_markdown(lg.large_lr.tables.schedule_sentence(cfg, plan, gate_history))
 
 # %% [markdown]
 # ## Train and validation accuracy against epochs (survey Figures 1 and 3)

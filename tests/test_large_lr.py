@@ -95,20 +95,41 @@ def test_pilot_picks_the_largest_rate_whose_loss_falls():
     assert tables.largest_stable_lr({0.1: history([0.1] * 3, loss=[2.3, 2.3, 2.3])}) is None
 
 
-def test_main_runs_wait_for_the_pilot_and_then_use_its_rates(isolated_cache):
+def test_main_runs_wait_for_the_pilot_and_the_gate_calibration(isolated_cache):
     cfg = chapter_config("large_lr", "overnight")
     listed = runs.chapter_runs(cfg)
     assert [r.config for r in listed] == list(runs.pilot_configs(cfg).values())
-    with pytest.raises(LookupError, match="pilot is not cached"):
+    with pytest.raises(LookupError, match="not cached"):
         runs.main_configs(cfg)
     for lr, config in runs.pilot_configs(cfg).items():  # store fake pilot results: 0.2 is stable
         loss = [2.3, 2.0] if lr <= 0.2 else [2.3, 2.3]
         payload = {"history": history([0.5, 0.6], loss=loss).to_dict("records")}
         results.cached("train", config, lambda p=payload: p, train.PROTOCOL)
     assert runs.rates(cfg) == (0.2, pytest.approx(0.02))
+    gate = runs.gate_run(cfg, 0.02)
+    assert [r.key for r in runs.chapter_runs(cfg)][-1] == gate.key and runs.plan(cfg) is None
+    assert (
+        gate.config.config.lr == pytest.approx(0.02) and gate.config.config.seed == cfg.pilot_seed
+    )
+    payload = {"history": [], "epochs_to_gate": 8}  # 1.25 x 8 -> anneal after 10 of 20 epochs
+    results.cached(gate.kind, gate.config, lambda: payload, gate.protocol)
+    assert runs.plan(cfg) == runs.Plan(0.2, pytest.approx(0.02), 20, (10,))
     main = runs.main_configs(cfg)
     assert main[(LARGE, 0)].lr == 0.2 and main[(SMALL, 0)].lr == pytest.approx(0.02)
-    assert len(runs.chapter_runs(cfg)) == 5 + 4 * 3 + 2 * 3
+    assert main[(LARGE, 0)].epochs == 20 and main[(SMALL, 0)].lr_milestones == (10,)
+    assert len(runs.chapter_runs(cfg)) == 5 + 1 + 4 * 3 + 2 * 3
+
+
+def test_gate_run_stops_at_the_first_epoch_that_reaches_the_gate(isolated_cache):
+    data.register_dataset("fake_cifar_for_gate_test", 10, _fake_cifar)
+    config = runs.gate_run(chapter_config("large_lr", "smoke"), 0.01).config.config
+    config = dataclasses.replace(
+        config, dataset="fake_cifar_for_gate_test", subset=None, epochs=5, device="cpu"
+    )
+    payload = runs.gate_payload(runs.GateRun(config, 0.01))  # any accuracy reaches 1%
+    assert payload["epochs_to_gate"] == 1 and len(payload["history"]) == 1
+    payload = runs.gate_payload(runs.GateRun(dataclasses.replace(config, epochs=2), 1.0))
+    assert payload["epochs_to_gate"] is None and len(payload["history"]) == 2
 
 
 def gate_histories(small_before: float, end: float) -> dict:

@@ -87,6 +87,18 @@ class LargeLRParams(ChapterParams):
         0.99, "train accuracy the claims assume: small LR before the anneal, both at the end",
         paper=False, check=positive(),
     )  # fmt: skip
+    epochs_from_gate: bool = param(
+        False,
+        "ignore epochs and lr_milestones: anneal once after gate_margin times the epochs the "
+        "small LR needs to reach the gate on pilot_seed, and train twice as long",
+        paper=False,
+    )
+    gate_margin: float = param(
+        1.25, "safety factor on the calibrated epochs to the gate", paper=False, check=positive()
+    )
+    gate_max_epochs: int = param(
+        100, "longest gate calibration (epochs)", paper=False, check=positive()
+    )
     workers: int = param(
         1, "parallel training processes, one torch thread each", paper=False, check=positive()
     )
@@ -120,10 +132,9 @@ class LargeLRParams(ChapterParams):
         "overnight": {
             "dataset": "cifar10_subset",
             "model": "wrn16_1",
-            "epochs": 40,
-            "lr_milestones": (20,),
             "lr_factor": 0.1,
             "lr_from_pilot": True,
+            "epochs_from_gate": True,
             "cifar100": False,
         },
         "full": {},

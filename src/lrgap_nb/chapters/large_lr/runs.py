@@ -1,21 +1,68 @@
-"""What the large-LR chapter trains: the LR pilot, three (four) methods, the data-size table, CIFAR-100.
+"""What the large-LR chapter trains: an LR pilot, a gate calibration, three (four) methods, the
+data-size table and CIFAR-100.
 
-Every run is a `train` Run (lrgap_nb.train: checkpointed each epoch, cached when done). With
-`lr_from_pilot` the main runs' rates come from the cached pilot, so `chapter_runs` lists only the
-pilot until it is done; a second `lrgap sweep` then lists (and trains) the rest.
+Every training run is a `train` Run (lrgap_nb.train: checkpointed each epoch, cached when done).
+Two optional calibrations on a seed that is never reported decide the plan: with
+`lr_from_pilot` the rates come from the pilot; with `epochs_from_gate` the anneal comes after the
+epochs the small LR needs to reach the gate (times `gate_margin`) and training lasts twice that.
+`chapter_runs` lists each stage only once the one before is cached, so repeated `lrgap sweep`
+calls (or `execute`) walk the stages.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from typing import Any
 
+from lrgap_nb import train
 from lrgap_nb.runs import Run, execute_all
-from lrgap_nb.train import TrainConfig, histories, train_run
+from lrgap_nb.train import TrainConfig, histories, history_frame, train_run
 
 from . import tables
 from .params import DATASET_SIZES, LARGE, NOISE, NOISE_PATCH, SMALL, LargeLRParams
 
 EVAL_BATCH = 250  # benchmarks/cpu_scale.py: 128-250 beat 1000 on one CPU thread; same numbers
+GATE_PROTOCOL = 1  # version of the "large_lr_gate" computation (train until the gate)
+
+
+@dataclasses.dataclass(frozen=True)
+class GateRun:
+    """Train `config` until its running train accuracy reaches `gate` (at most config.epochs)."""
+
+    config: TrainConfig
+    gate: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """The main runs' rates and schedule, once the calibrations they depend on are cached."""
+
+    lr_large: float
+    lr_small: float
+    epochs: int
+    milestones: tuple[int, ...]
+
+
+def gate_payload(run: GateRun) -> dict[str, Any]:
+    """Runner of a GateRun: its history, stopped at the first epoch that reaches the gate."""
+    result = train.train(run.config, save_weights=False, stop=lambda h: _reached(h, run.gate))
+    result.checkpoint.unlink(missing_ok=True)
+    history = result.history.to_dict("records")
+    reached = _reached(history, run.gate)
+    return {"history": history, "epochs_to_gate": len(history) if reached else None}
+
+
+def _reached(history: list[dict[str, Any]], gate: float) -> bool:
+    return bool(history) and history[-1]["train_acc"] >= gate
+
+
+def gate_run(cfg: LargeLRParams, lr_small: float) -> Run:
+    """Small LR, constant, on the pilot seed, for at most `gate_max_epochs`."""
+    config = _common(cfg, cfg.pilot_seed, lr=lr_small, epochs=cfg.gate_max_epochs)
+    return Run(
+        "large_lr_gate", f"{__name__}:gate_payload", GateRun(config, cfg.gate), GATE_PROTOCOL
+    )
 
 
 def methods(cfg: LargeLRParams) -> tuple[str, ...]:
@@ -61,12 +108,34 @@ def rates(cfg: LargeLRParams) -> tuple[float, float] | None:
     return large, large / 10
 
 
-def _method(cfg: LargeLRParams, method: str, seed: int, lrs: tuple[float, float], **extra):
+def schedule(cfg: LargeLRParams, lr_small: float) -> tuple[int, tuple[int, ...]] | None:
+    """(epochs, milestones): the profile's, or from the cached gate calibration (None until then).
+
+    If the calibration never reached the gate, the anneal comes at `gate_max_epochs` and the
+    chapter's gate check reports the failure.
+    """
+    if not cfg.epochs_from_gate:
+        return cfg.epochs, cfg.lr_milestones
+    result = gate_run(cfg, lr_small).lookup()
+    if result is None:
+        return None
+    needed = result.payload["epochs_to_gate"] or cfg.gate_max_epochs
+    anneal = math.ceil(cfg.gate_margin * needed)
+    return 2 * anneal, (anneal,)
+
+
+def plan(cfg: LargeLRParams) -> Plan | None:
+    """The main runs' plan, None while a calibration it needs is not cached."""
+    lrs = rates(cfg)
+    when = None if lrs is None else schedule(cfg, lrs[1])
+    return None if when is None else Plan(*lrs, *when)
+
+
+def _method(cfg: LargeLRParams, method: str, seed: int, p: Plan, **extra):
     """One method's TrainConfig; `extra` overrides (a subset, scaled epochs and milestones)."""
-    large, small = lrs
-    settings = {"lr": large if method == LARGE else small}
-    if cfg.lr_milestones:
-        settings.update(lr_milestones=cfg.lr_milestones, lr_factors=(cfg.lr_factor,))
+    settings = {"lr": p.lr_large if method == LARGE else p.lr_small, "epochs": p.epochs}
+    if p.milestones:
+        settings.update(lr_milestones=p.milestones, lr_factors=(cfg.lr_factor,))
     settings.update(extra)
     if method == NOISE:
         settings.update(noise=cfg.noise, noise_decay=cfg.noise_decay)
@@ -77,30 +146,29 @@ def _method(cfg: LargeLRParams, method: str, seed: int, lrs: tuple[float, float]
     return _common(cfg, seed, **settings)
 
 
-def _rates_or_fail(cfg: LargeLRParams) -> tuple[float, float]:
-    lrs = rates(cfg)
-    if lrs is None:
+def _plan_or_fail(cfg: LargeLRParams) -> Plan:
+    p = plan(cfg)
+    if p is None:
         raise LookupError(
-            "the LR pilot is not cached yet: run `lrgap sweep large_lr` (it trains the pilot "
-            "first), then again for the runs at the chosen rates"
+            "the LR pilot or the gate calibration is not cached yet: run `lrgap sweep large_lr` "
+            "until it trains the main runs (each call trains the next stage)"
         )
-    return lrs
+    return p
 
 
 def main_configs(cfg: LargeLRParams) -> dict[tuple[str, int], TrainConfig]:
     """(method, seed) -> TrainConfig of the CIFAR-10 comparison (survey Figures 1 and 3)."""
-    lrs = _rates_or_fail(cfg)
-    return {(m, seed): _method(cfg, m, seed, lrs) for seed in cfg.seeds for m in methods(cfg)}
+    p = _plan_or_fail(cfg)
+    return {(m, seed): _method(cfg, m, seed, p) for seed in cfg.seeds for m in methods(cfg)}
 
 
-def _smaller(cfg: LargeLRParams) -> tuple[int, int]:
+def _smaller(cfg: LargeLRParams, epochs: int) -> tuple[int, int]:
     """(images, epochs) of the data-size table's smaller set: same SGD steps when asked."""
-    whole = cfg.train_subset or DATASET_SIZES[cfg.dataset]
-    images = max(1, round(cfg.size_fraction * whole))
+    images = max(1, round(cfg.size_fraction * whole(cfg)))
     if not cfg.size_same_steps:
-        return images, cfg.epochs
-    per_epoch = math.ceil(whole / cfg.batch_size) / math.ceil(images / cfg.batch_size)
-    return images, round(cfg.epochs * per_epoch)
+        return images, epochs
+    per_epoch = math.ceil(whole(cfg) / cfg.batch_size) / math.ceil(images / cfg.batch_size)
+    return images, round(epochs * per_epoch)
 
 
 def size_configs(cfg: LargeLRParams) -> dict[tuple[str, float, int], TrainConfig]:
@@ -109,21 +177,21 @@ def size_configs(cfg: LargeLRParams) -> dict[tuple[str, float, int], TrainConfig
     With `size_same_steps` the smaller set trains for as many SGD steps as the whole set, its
     milestones scaled in proportion, so sizes are compared after equal optimisation.
     """
-    lrs = _rates_or_fail(cfg)
-    images, epochs = _smaller(cfg)
-    scale = epochs / cfg.epochs
+    p = _plan_or_fail(cfg)
+    images, epochs = _smaller(cfg, p.epochs)
+    scale = epochs / p.epochs
     small_set = dict(
         subset=images,
         subset_mode="random",
         epochs=epochs,
-        lr_milestones=tuple(round(m * scale) for m in cfg.lr_milestones),
+        lr_milestones=tuple(round(m * scale) for m in p.milestones),
     )
     out = {}
     for seed in cfg.seeds:
         for method in (LARGE, SMALL):
-            out[(method, 1.0, seed)] = _method(cfg, method, seed, lrs)
+            out[(method, 1.0, seed)] = _method(cfg, method, seed, p)
             out[(method, cfg.size_fraction, seed)] = _method(
-                cfg, method, seed, lrs, subset_seed=seed, **small_set
+                cfg, method, seed, p, subset_seed=seed, **small_set
             )
     return out
 
@@ -132,22 +200,28 @@ def cifar100_configs(cfg: LargeLRParams) -> dict[tuple[str, int], TrainConfig]:
     """(method, seed) -> TrainConfig of the survey report's CIFAR-100 pair (only if asked)."""
     if not cfg.cifar100:
         return {}
-    lrs = _rates_or_fail(cfg)
+    p = _plan_or_fail(cfg)
     return {
-        (m, seed): _method(cfg, m, seed, lrs, dataset="cifar100", subset=None)
+        (m, seed): _method(cfg, m, seed, p, dataset="cifar100", subset=None)
         for seed in cfg.seeds
         for m in (LARGE, SMALL)
     }
 
 
 def chapter_runs(cfg: LargeLRParams) -> list[Run]:
-    """Pilot first, then seed by seed every method (so early finishes are whole comparisons)."""
-    pilot = [train_run(c) for c in pilot_configs(cfg).values()]
-    if rates(cfg) is None:
-        return pilot
+    """Pilot, gate calibration, then seed by seed every method (early finishes are whole
+    comparisons), the data-size runs and CIFAR-100."""
+    runs = [train_run(c) for c in pilot_configs(cfg).values()]
+    lrs = rates(cfg)
+    if lrs is None:
+        return runs
+    if cfg.epochs_from_gate:
+        runs.append(gate_run(cfg, lrs[1]))
+    if plan(cfg) is None:
+        return runs
     configs = [*main_configs(cfg).values(), *size_configs(cfg).values()]
     configs += list(cifar100_configs(cfg).values())
-    return pilot + [train_run(c) for c in dict.fromkeys(configs)]
+    return runs + [train_run(c) for c in dict.fromkeys(configs)]
 
 
 def execute(cfg: LargeLRParams) -> dict[TrainConfig, object]:
@@ -163,3 +237,10 @@ def execute(cfg: LargeLRParams) -> dict[TrainConfig, object]:
 def whole(cfg: LargeLRParams) -> int:
     """Training images of the main runs."""
     return cfg.train_subset or DATASET_SIZES[cfg.dataset]
+
+
+def gate_history(cfg: LargeLRParams, done: dict):
+    """The gate calibration's history from `execute`'s results (None without `epochs_from_gate`)."""
+    if not cfg.epochs_from_gate:
+        return None
+    return history_frame(done[gate_run(cfg, _plan_or_fail(cfg).lr_small).config])

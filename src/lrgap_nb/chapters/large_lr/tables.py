@@ -306,35 +306,59 @@ def claims(claim_table: pd.DataFrame, final: pd.DataFrame, phases: pd.DataFrame,
     return rows
 
 
-def scale(cfg) -> str:
+def scale(cfg, plan) -> str:
     """The main runs' scale in one line, for tables and the claims table."""
     images = cfg.train_subset or DATASET_SIZES[cfg.dataset]
-    return f"{network_name(cfg.model, cfg.model_width)}, {cfg.dataset} ({images:,} images), {cfg.epochs} epochs"
+    network = network_name(cfg.model, cfg.model_width)
+    return f"{network}, {cfg.dataset} ({images:,} images), {plan.epochs} epochs"
 
 
-def describe(cfg) -> str:
-    """What the main runs are at this profile, in Markdown (numbers read from the parameters)."""
-    lrs = (
-        "the pilot's choice (below)"
-        if cfg.lr_from_pilot
-        else f"large {cfg.lr_large:g}, small {cfg.lr_small:g}"
-    )
-    milestones = ", ".join(str(m + 1) for m in cfg.lr_milestones)
+def describe(cfg, plan) -> str:
+    """What the main runs are at this profile, in Markdown (numbers read from parameters and plan)."""
+    origin = " (the pilot's choice)" if cfg.lr_from_pilot else ""
+    when = " (from the gate calibration)" if cfg.epochs_from_gate else ""
+    milestones = ", ".join(str(m) for m in plan.milestones)
     noise = f"{cfg.noise:g} (×{cfg.noise_decay:g} per epoch)"
     if cfg.noise_patch > 0:
-        noise += f" and {cfg.noise_patch:g} (×{cfg.noise_factor:g} at the first milestone)"
+        noise += f" and {cfg.noise_patch:g} (×{cfg.noise_factor:g} at the first anneal)"
+    images = cfg.train_subset or DATASET_SIZES[cfg.dataset]
     return "\n".join(
         [
-            f"- network and data: {scale(cfg)}, batch {cfg.batch_size};",
-            f"- initial learning rates: {lrs}; ×{cfg.lr_factor:g} after epoch(s) {milestones};",
+            f"- network and data: {network_name(cfg.model, cfg.model_width)}, {cfg.dataset} "
+            f"({images:,} images), batch {cfg.batch_size};",
+            f"- initial learning rates{origin}: large {plan.lr_large:g}, small {plan.lr_small:g};",
+            f"- schedule{when}: {plan.epochs} epochs, LR ×{cfg.lr_factor:g} after epoch(s) "
+            f"{milestones};",
             f"- pre-activation noise of small LR + noise: {noise};",
             f"- seeds {', '.join(map(str, cfg.seeds))}; pilot rates "
-            f"{', '.join(f'{lr:g}' for lr in cfg.pilot_lrs)} for {cfg.pilot_epochs} epoch(s) on "
+            f"{', '.join(f'{lr:g}' for lr in cfg.pilot_lrs)} for {cfg.pilot_epochs} epochs on "
             f"calibration seed {cfg.pilot_seed};",
             f"- gate: running train accuracy at least {100 * cfg.gate:g}%;",
             f"- data-size table: {100 * cfg.size_fraction:g}% of the images against all of them"
             + (", at equal SGD steps." if cfg.size_same_steps else ", at equal epochs."),
         ]
+    )
+
+
+def schedule_sentence(cfg, plan, gate_history: pd.DataFrame | None) -> str:
+    """How the schedule was chosen (Markdown)."""
+    if gate_history is None:
+        return (
+            f"The schedule is the profile's: {plan.epochs} epochs, anneal after epoch(s) "
+            f"{', '.join(map(str, plan.milestones))}."
+        )
+    acc = 100 * float(gate_history["train_acc"].iloc[-1])
+    epochs = len(gate_history)
+    reached = acc >= 100 * cfg.gate
+    told = (
+        f"reached {acc:.2f}% running train accuracy after {epochs} epochs"
+        if reached
+        else f"did NOT reach the gate in {epochs} epochs (last {acc:.2f}%)"
+    )
+    return (
+        f"Gate calibration: the small LR ({plan.lr_small:g}, constant) on calibration seed "
+        f"{cfg.pilot_seed} {told}. The main runs anneal after {plan.milestones[0]} epochs "
+        f"({cfg.gate_margin:g} times that, rounded up) and train {plan.epochs} in all."
     )
 
 
