@@ -203,3 +203,16 @@ def test_tables_module_imports_no_torch():
     code = "import sys, lrgap_nb.chapters.large_lr.tables; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_commit_finished_copies_only_cached_entries(isolated_cache, tmp_path, monkeypatch):
+    from lrgap_nb.runs import commit_finished
+
+    monkeypatch.setenv("LRGAP_ROOT", str(tmp_path))
+    cfg = chapter_config("large_lr", "overnight")
+    pilot = [train.train_run(c) for c in runs.pilot_configs(cfg).values()]
+    payload = {"history": history([0.5, 0.6]).to_dict("records")}
+    results.cached("train", pilot[0].config, lambda: payload, train.PROTOCOL)
+    copied = commit_finished(pilot)
+    assert copied == [f"results/committed/train/{pilot[0].key}.json"]
+    assert (tmp_path / copied[0]).is_file() and commit_finished(pilot) == []  # once only

@@ -63,3 +63,22 @@ def network_name(model: str, width: int | None) -> str:
     depth, k = (int(v) for v in model.removeprefix("wrn").split("_"))
     base = width or 16
     return f"WRN-{depth}-{k} (channels {base}/{base * k}/{2 * base * k}/{4 * base * k})"
+
+
+def commit_finished(runs: list[Run]) -> list[str]:
+    """Copy the finished runs' entries from the local cache into results/committed/ (JSON only),
+    so the book and CI read them without training; unfinished runs are left for later. Returns
+    the copied paths, relative to the repository, for `git add`."""
+    import shutil
+
+    from . import paths
+
+    copied = []
+    for run in dict.fromkeys(runs):
+        found = run.lookup()
+        target = paths.committed_cache_dir() / run.kind / f"{run.key}.json"
+        if found is not None and not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(found.path, target)
+            copied.append(str(target.relative_to(paths.project_root())))
+    return copied
