@@ -127,10 +127,13 @@ lg.show_markdown(
 # Batch normalisation: Keskar's Keras models use `BatchNormalization(mode=2)`, Keras 1's
 # "mode 2", which normalises every batch with that batch's own mean and variance **at
 # evaluation as in training** (no running averages). We evaluate the same way, in batches of
-# `bn_batch` examples. At `overnight`, F1 trains on all of MNIST with the paper's SB 256 and LB
-# 6,000; C1 trains on the first 5,000 images of the real CIFAR-10 subset (the first 1,017 images
-# of each official training batch), where 10% is 500, so SB is 25 to keep the paper's LB/SB
-# ratio of about 20, and both divide 5,000 (the last incomplete batch is dropped anyway).
+# `bn_batch` examples. The list below, read from the runs, gives each network's data and
+# batches. F1 trains on all of MNIST with the paper's SB and LB. C1 trains on the first
+# `cifar_train_size` images of the real CIFAR-10 subset (the subset holds the first 1,017 images
+# of each official training batch and the first 1,017 test images; see the data README): there
+# 10% of the data is far below 20 times 256, so SB is `cifar_small_batch`, to keep the paper's
+# LB/SB ratio, and both batch sizes divide the training set (the last incomplete batch would be
+# dropped anyway).
 
 # %%
 runs = lg.large_batch.runs.chapter_runs(cfg)
@@ -140,6 +143,7 @@ main = [results[c] for c in groups["main"]]
 extras = [results[c] for c in groups["optimizers"] + groups["networks"]]
 what_ran = lg.large_batch.tables.accuracy_frame(main + extras)
 lg.save_table(what_ran, "large_batch", "runs")
+lg.show_markdown(lg.large_batch.tables.setup_note(what_ran))
 what_ran.round(2)
 
 # %% [markdown]

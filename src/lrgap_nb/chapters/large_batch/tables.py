@@ -403,6 +403,20 @@ def verdict(
     return "\n".join(lines)
 
 
+def setup_note(frame: pd.DataFrame) -> str:
+    """What each network trained on, with which batches, read from the runs (Markdown)."""
+    lines = []
+    for (network, optimizer), at in frame.groupby(["network", "optimizer"], sort=False):
+        sb, lb = int(at["SB batch"].iloc[0]), int(at["LB batch"].iloc[0])
+        lines.append(
+            f"- {network.upper()} ({optimizer}): {at['dataset'].iloc[0]}, "
+            f"{int(at['train size'].iloc[0]):,} training examples, SB {sb}, LB {lb} "
+            f"(LB/SB = {lb / sb:.1f}), gate {at['gate'].iloc[0]:g}% train accuracy, at most "
+            f"{int(at['max epochs'].iloc[0])} epochs, {len(at)} seed(s)."
+        )
+    return "\n".join(lines)
+
+
 def scale_note(cfg: LargeBatchParams, acc: pd.DataFrame) -> str:
     """What ran, in one line (for the claims table)."""
     parts = [
