@@ -261,7 +261,9 @@ claims_table = lg.report.save_claims("large_lr", claims)
 # %% [markdown]
 # ## Provenance and downloads
 #
-# One row per kind of run and device; wall time is per run and in total.
+# One row per kind of run and device; wall time is per run and in total. The `overnight` runs
+# were computed once, in one single-threaded background process on a shared two-core machine
+# over several sessions (each run resumable from its per-epoch checkpoint), and committed.
 
 # %%
 lg.report.provenance_table(results.values(), profile=cfg.profile)

@@ -131,9 +131,10 @@ lg.save_figure(ax.figure, "patch", "fig-patch-examples")
 # keeps the checkpoint with the best mixed validation accuracy, so we report that epoch beside the
 # last. Where the profile lists patch strengths to calibrate, small LR trains on a calibration
 # seed (never reported) with each strength $\beta$ in turn, and the first that lets it memorise
-# the patch is used (the survey report warns that the official settings are finely tuned). The
-# clean-only references train large LR + anneal on a random 20% and 84% of the clean images, for
-# as many SGD steps as the patched runs. This profile:
+# the patch is used (the survey report found that changing the patch settings much makes both
+# rates either ignore the patch or overfit to it). The clean-only references train large LR +
+# anneal on a random 20% and 84% of the clean images, for as many SGD steps as the patched runs.
+# This profile:
 
 # %%
 lg.show_markdown(lg.patch.tables.describe(cfg))
@@ -226,7 +227,9 @@ claims_table = lg.report.save_claims(
 # %% [markdown]
 # ## Provenance and downloads
 #
-# One row per kind of run and device; wall time is per run and in total.
+# One row per kind of run and device; wall time is per run and in total. The `overnight` runs
+# were computed once, in one single-threaded background process on a shared two-core machine
+# over several sessions (each run resumable from its per-epoch checkpoint), and committed.
 
 # %%
 lg.report.provenance_table(results.values(), profile=cfg.profile)
