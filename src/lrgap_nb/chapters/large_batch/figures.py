@@ -13,6 +13,7 @@ from .sketch import FLAT_WELL, SHARP_WELL, SKETCH_SHIFT, sketch_loss
 
 SET_STYLES = {"train": "--", "test": "-"}
 LOSS, ACCURACY = "tab:blue", "tab:red"  # the two axes of Keskar's Figure 3
+BUDGET_STYLE = {"ls": "--", "lw": 2.5}  # LB for SB's epochs follows LB's path until it stops
 
 
 def flat_sharp_sketch(ax=None):
@@ -57,7 +58,8 @@ def accuracy_curves(history: pd.DataFrame):
             for batch in dict.fromkeys(frame["batch"]):
                 at = frame[frame["batch"] == batch]
                 values = at.pivot_table(index="epoch", columns="seed", values=split)
-                plotting.band(ax, values.index, values, batch, marker="o", ms=2)
+                style = BUDGET_STYLE if batch == "LB (SB's epochs)" else {"marker": "o", "ms": 2}
+                plotting.band(ax, values.index, values, batch, **style)
             ax.set(
                 title=f"{network.upper()}: {split} accuracy",
                 xlabel="epoch (0: the shared initial weights)",
@@ -102,6 +104,6 @@ def interpolation(frame: pd.DataFrame):
             twin.set_ylabel("accuracy (%)", color=ACCURACY)
             twin.set_ylim(0, 100)
             lines = ax.get_lines()[:2] + twin.get_lines()[:2]
-            ax.legend(lines, [line.get_label() for line in lines], fontsize=8, loc="upper center")
+            ax.legend(lines, [line.get_label() for line in lines], fontsize=8, loc="center left")
     fig.tight_layout()
     return grid
