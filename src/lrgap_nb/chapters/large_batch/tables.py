@@ -74,6 +74,12 @@ def gate_precondition(ours: pd.DataFrame, labels=("SB", "LB")) -> stats.Verdict 
     )
 
 
+def gate_status(ours: pd.DataFrame) -> str:
+    """How many runs of each batch size reached the gate, e.g. "3/3, 2/3"."""
+    n = len(ours)
+    return f"{int(ours['SB reached gate'].sum())}/{n}, {int(ours['LB reached gate'].sum())}/{n}"
+
+
 def gap_verdict(ours: pd.DataFrame, paper_gap: float, unmet=None) -> stats.Verdict:
     """LB tests worse than SB (paired over seeds) by at least half the paper's gap."""
     return stats.compare(
@@ -107,8 +113,7 @@ def accuracy_table(frame: pd.DataFrame, cfg: LargeBatchParams) -> pd.DataFrame:
             "epochs LB": _pm(ours["LB epochs"], 1),
             "steps SB / LB": float((ours["SB steps"] / ours["LB steps"]).mean()),
             "gate (train acc %)": ours["gate"].iloc[0],
-            "gate reached (SB, LB)": f"{int(ours['SB reached gate'].sum())}/{len(ours)}, "
-            f"{int(ours['LB reached gate'].sum())}/{len(ours)}",
+            "gate reached (SB, LB)": gate_status(ours),
         }
         for col in ("train SB", "train LB", "test SB", "test LB"):
             row[f"{col} (paper)"] = _paper(paper[col])
@@ -224,6 +229,7 @@ def sharpness_table(frame: pd.DataFrame, acc: pd.DataFrame, space: str) -> pd.Da
             at = ours[ours["epsilon"] == eps]
             side = {b: at[at["batch"] == b].sort_values("seed") for b in ("SB", "LB")}
             row = {"network": network.upper(), "epsilon": f"{eps:g}", "seeds": len(side["SB"])}
+            row["gate reached (SB, LB)"] = gate_status(runs)
             if space == "full":
                 paper_sb, paper_lb = PAPER_SHARPNESS[network][eps]
                 row |= {"SB (paper)": _paper(paper_sb), "LB (paper)": _paper(paper_lb)}
@@ -254,6 +260,7 @@ def eigenvalue_table(results: list, acc: pd.DataFrame) -> pd.DataFrame:
             {
                 "network": network.upper(),
                 "seeds": len(at),
+                "gate reached (SB, LB)": gate_status(runs),
                 "SB": _pm(at["SB"], 2),
                 "LB": _pm(at["LB"], 2),
                 "per seed (SB, LB)": "; ".join(
@@ -319,6 +326,7 @@ def _sb_lb_row(ours: pd.DataFrame, paper_sb: float, paper_lb: float | None) -> d
         "seeds": len(ours),
         "batches SB / LB": f"{ours['SB batch'].iloc[0]} / {ours['LB batch'].iloc[0]}",
         "epochs SB / LB": f"{_pm(ours['SB epochs'], 1)} / {_pm(ours['LB epochs'], 1)}",
+        "gate reached (SB, LB)": gate_status(ours),
         "train SB / LB (ours)": f"{_pm(ours['train SB'])} / {_pm(ours['train LB'])}",
         "SB (ours)": _pm(ours["test SB"]),
         "LB (ours)": _pm(ours["test LB"]),
