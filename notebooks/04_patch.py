@@ -227,12 +227,18 @@ claims_table = lg.report.save_claims(
 # %% [markdown]
 # ## Provenance and downloads
 #
-# One row per kind of run and device; wall time is per run and in total. The `overnight` runs
+# One row per kind of run and device (wall time per run and in total), then every run's wall
+# time. The `overnight` runs
 # were computed once, in one single-threaded background process on a shared two-core machine
 # over several sessions (each run resumable from its per-epoch checkpoint), and committed.
 
 # %%
 lg.report.provenance_table(results.values(), profile=cfg.profile)
+
+# %%
+wall_times = lg.runs.wall_times(lg.patch.runs.groups(cfg), results)
+lg.save_table(wall_times, "patch", "wall_times")
+wall_times
 
 # %%
 lg.downloads("patch")

@@ -76,3 +76,13 @@ def built_book(tmp_path_factory):
     subprocess.run([str(lrgap), "build", "--profile", "smoke"], cwd=copy, env=env, check=True)
     print(f"lrgap build --profile smoke (in {copy}): {time.perf_counter() - start:.1f} s")
     return copy / "book" / "_build" / "html"
+
+
+@pytest.fixture
+def empty_committed(tmp_path, monkeypatch):
+    """No committed results: lookups see only the (isolated) local cache."""
+    from lrgap_nb import paths
+
+    folder = tmp_path / "committed"
+    monkeypatch.setattr(paths, "committed_cache_dir", lambda: folder)
+    return folder

@@ -95,7 +95,7 @@ def test_pilot_picks_the_largest_rate_whose_loss_falls():
     assert tables.largest_stable_lr({0.1: history([0.1] * 3, loss=[2.3, 2.3, 2.3])}) is None
 
 
-def test_main_runs_wait_for_the_pilot_and_the_gate_calibration(isolated_cache):
+def test_main_runs_wait_for_the_pilot_and_the_gate_calibration(isolated_cache, empty_committed):
     cfg = chapter_config("large_lr", "overnight")
     listed = runs.chapter_runs(cfg)
     assert [r.config for r in listed] == list(runs.pilot_configs(cfg).values())
@@ -208,7 +208,7 @@ def test_tables_module_imports_no_torch():
 def test_commit_finished_copies_only_cached_entries(isolated_cache, tmp_path, monkeypatch):
     from lrgap_nb.runs import commit_finished
 
-    monkeypatch.setenv("LRGAP_ROOT", str(tmp_path))
+    monkeypatch.setenv("LRGAP_ROOT", str(tmp_path))  # results/committed/ of an empty checkout
     cfg = chapter_config("large_lr", "overnight")
     pilot = [train.train_run(c) for c in runs.pilot_configs(cfg).values()]
     payload = {"history": history([0.5, 0.6]).to_dict("records")}
@@ -216,3 +216,20 @@ def test_commit_finished_copies_only_cached_entries(isolated_cache, tmp_path, mo
     copied = commit_finished(pilot)
     assert copied == [f"results/committed/train/{pilot[0].key}.json"]
     assert (tmp_path / copied[0]).is_file() and commit_finished(pilot) == []  # once only
+
+
+def test_wall_times_lists_every_run_once_and_the_total(isolated_cache, empty_committed):
+    from lrgap_nb.runs import wall_times
+
+    cfg = chapter_config("large_lr", "overnight")
+    configs = list(runs.pilot_configs(cfg).values())[:2]
+    done = {
+        c: results.cached("train", c, lambda: {"history": [{"epoch": 1}] * 3}, train.PROTOCOL)
+        for c in configs
+    }
+    table = wall_times(
+        {"pilot": {0.01: configs[0], 0.03: configs[1]}, "again": {0: configs[0]}}, done
+    )
+    assert table["runs"].tolist() == ["pilot", "pilot", "total"]
+    assert table["epochs"].tolist() == [3, 3, 6]
+    assert table["wall time (s)"].iloc[-1] == pytest.approx(table["wall time (s)"].iloc[:2].sum())

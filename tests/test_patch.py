@@ -248,7 +248,9 @@ def patch_history(patch_only: list[float], clean: list[float]) -> pd.DataFrame:
     )
 
 
-def test_calibration_tries_betas_in_turn_and_stops_at_the_first_that_memorises(isolated_cache):
+def test_calibration_tries_betas_in_turn_and_stops_at_the_first_that_memorises(
+    isolated_cache, empty_committed
+):
     cfg = chapter_config("patch", "overnight")
     assert cfg.calibration_seed not in cfg.seeds
     listed, beta = runs.calibration(cfg)

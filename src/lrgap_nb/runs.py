@@ -82,3 +82,32 @@ def commit_finished(runs: list[Run]) -> list[str]:
             shutil.copyfile(found.path, target)
             copied.append(str(target.relative_to(paths.project_root())))
     return copied
+
+
+def wall_times(groups: dict[str, dict[Any, Any]], done: dict[Any, results.Result]):
+    """Each run's wall time, in a table: group (e.g. "main"), its key (e.g. method and seed),
+    epochs trained and seconds, then the total. `groups` maps a name to key -> config, `done`
+    maps config -> result (as a chapter's `execute` returns); a run in two groups counts once."""
+    import pandas as pd
+
+    rows, seen = [], set()
+    for group, configs in groups.items():
+        for key, config in configs.items():
+            if config in seen:
+                continue
+            seen.add(config)
+            result = done[config]
+            history = result.payload.get("history", [])
+            rows.append(
+                {
+                    "runs": group,
+                    "key": ", ".join(map(str, key if isinstance(key, tuple) else (key,))),
+                    "epochs": len(history),
+                    "wall time (s)": round(result.provenance["wall_time_s"], 1),
+                    "device": result.provenance["device"],
+                }
+            )
+    table = pd.DataFrame(rows)
+    total = {"runs": "total", "key": "", "epochs": int(table["epochs"].sum()), "device": ""}
+    total["wall time (s)"] = round(float(table["wall time (s)"].sum()), 1)
+    return pd.concat([table, pd.DataFrame([total])], ignore_index=True)

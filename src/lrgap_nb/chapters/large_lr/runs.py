@@ -244,3 +244,14 @@ def gate_history(cfg: LargeLRParams, done: dict):
     if not cfg.epochs_from_gate:
         return None
     return history_frame(done[gate_run(cfg, _plan_or_fail(cfg).lr_small).config])
+
+
+def groups(cfg: LargeLRParams) -> dict[str, dict]:
+    """The chapter's runs by purpose, key -> config (for the wall-time table)."""
+    out = {"LR pilot": pilot_configs(cfg)}
+    if cfg.epochs_from_gate:
+        out["gate calibration"] = {"small LR": gate_run(cfg, _plan_or_fail(cfg).lr_small).config}
+    out.update(main=main_configs(cfg), **{"data size": size_configs(cfg)})
+    if cfg.cifar100:
+        out["CIFAR-100"] = cifar100_configs(cfg)
+    return out

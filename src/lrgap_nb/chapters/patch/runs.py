@@ -168,3 +168,12 @@ def execute(cfg: PatchParams) -> dict[TrainConfig, object]:
             zip([r.config for r in pending], execute_all(pending, cfg.workers), strict=True)
         )
     return done
+
+
+def groups(cfg: PatchParams) -> dict[str, dict]:
+    """The chapter's runs by purpose, key -> config (for the wall-time table)."""
+    return {
+        "calibration": calibration(cfg)[0],
+        "main": main_configs(cfg),
+        "clean references": reference_configs(cfg),
+    }
