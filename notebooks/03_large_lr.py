@@ -99,9 +99,8 @@ cfg
 #
 # - an *LR pilot*: short constant-LR runs on a calibration seed that is never reported. With
 #   `lr_from_pilot`, the large rate is the largest pilot rate that trains stably (train loss
-#   finite and falling to at most 0.9 times its first epoch's) and the small rate a tenth of
-#   it, the papers' ratio; otherwise the official 0.1 and 0.01 are used and the pilot is shown
-#   as a check;
+#   finite and clearly falling; the rule is printed with the pilot) and the small rate a tenth
+#   of it, the papers' ratio; otherwise the official rates are used and the pilot is a check;
 # - a *gate*: the claims assume that the small rate fits the training set before the anneal and
 #   that every method fits it by the end (train accuracy at least `gate`); each claim whose
 #   premise fails gets "precondition not met" with the numbers. With `epochs_from_gate` the
@@ -195,8 +194,8 @@ phases
 #
 # Each claim compares two methods seed by seed (a seed fixes the initial weights and the batch
 # order, so the seeds are paired). It counts as reproduced only if the mean difference exceeds
-# both two standard errors of the paired differences and a minimum effect of one percentage point;
-# the claims that assume a fitted training set check the gate first.
+# both two standard errors of the paired differences and a minimum effect, both printed in each
+# verdict's reason; the claims that assume a fitted training set check the gate first.
 
 # %%
 claim_table = lg.large_lr.tables.claim_verdicts(main, anneal, gate)

@@ -180,8 +180,8 @@ phases
 # (patch-only accuracy at least `memorised`), large LR stays near chance until then (at most
 # `near_chance`) and learns the patch soon after the anneal. Then the outcome: each of the other
 # two methods against small LR on clean images, seed by seed, beyond two standard errors and a
-# minimum effect of one percentage point; these two need the mechanism's premise (small LR has
-# memorised the patch), otherwise "precondition not met".
+# minimum effect (both printed in each verdict's reason). Every claim after the first needs the
+# mechanism's premise (small LR has memorised the patch), otherwise "precondition not met".
 
 # %%
 claim_table = lg.patch.tables.claim_verdicts(hist, cfg.anneal_epoch, cfg.memorised, cfg.near_chance)

@@ -366,7 +366,8 @@ def pilot_sentence(table: pd.DataFrame, cfg, large: float, small: float) -> str:
     """Which rates the pilot found stable and which rates the main runs use, and why."""
     stable = [f"{lr:g}" for lr in table.loc[table["trains stably"], "LR"]]
     unstable = [f"{lr:g}" for lr in table.loc[~table["trains stably"], "LR"]]
-    text = f"Rates that train stably: {', '.join(stable) or 'none'}"
+    rule = f"finite train loss, the last at most {STABLE_LOSS_DROP:g} times the first epoch's"
+    text = f"Rates that train stably ({rule}): {', '.join(stable) or 'none'}"
     text += f"; not stably: {', '.join(unstable)}. " if unstable else ". "
     if cfg.lr_from_pilot:
         return text + (
