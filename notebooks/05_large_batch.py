@@ -294,9 +294,9 @@ lg.report.save_claims(
 # %% [markdown]
 # ## Provenance and downloads
 #
-# Wall times are per run (one run trains SB, LB and LB for SB's epochs and measures them); a run
-# resumed after an interruption reports the time of its last part only, and its payload keeps
-# the time of each phase (`timings_s`).
+# Wall times are per run (one run trains SB, LB and LB for SB's epochs and measures them), on one
+# torch thread of a 2-core machine shared with other work; a run resumed after an interruption
+# reports the time of its last part only.
 
 # %%
 lg.report.provenance_table(results.values(), profile=cfg.profile)

@@ -12,7 +12,6 @@ deleted once measured).
 from __future__ import annotations
 
 import dataclasses
-import time
 from dataclasses import field
 from typing import Any
 
@@ -226,7 +225,6 @@ def sb_lb_payload(config: SbLbConfig) -> dict[str, Any]:
     """Train SB, LB (each to the gate) and LB for SB's epochs from the same initial weights, then
     measure the two gated solutions (Keskar et al. 2017: Table 2, Figure 2, Metric 2.1 / Tables
     3-4, Figure 3; beyond them, the top Hessian eigenvalue and phi's first-order part)."""
-    timings: dict[str, float] = {}
     sb_cfg = config.train_config(config.small_batch)
     splits = train.load_data(sb_cfg)
     n = len(splits["train"])
@@ -244,28 +242,23 @@ def sb_lb_payload(config: SbLbConfig) -> dict[str, Any]:
     ]
     models, finished = {}, []
     for label, tcfg, gate in jobs:
-        t0 = time.perf_counter()
         models[label], history, result = _train(tcfg, gate)
         finished.append(result)
-        timings[f"train {label}"] = time.perf_counter() - t0
         payload[label] = _summary(history, tcfg.batch_size, n, config.drop_last)
         payload[label]["reached_gate"] = history[-1]["train_eval_acc"] >= config.gate
     if config.budget_control and payload["SB"]["epochs"] < config.max_epochs:
-        t0 = time.perf_counter()
         budget = config.train_config(config.large_batch, payload["SB"]["epochs"])
         model, history, result = _train(budget, None)
         finished.append(result)
-        timings["train LB (SB's epochs)"] = time.perf_counter() - t0
         payload["LB_budget"] = _summary(history, config.large_batch, n, config.drop_last)
         payload["LB_budget"]["reached_gate"] = history[-1]["train_eval_acc"] >= config.gate
         payload["LB_budget"] |= _gradient(config, model, splits)
     if config.probes:
-        payload |= _probes(config, models, splits, timings)
+        payload |= _probes(config, models, splits)
     for result in finished:  # only now: a killed run resumes from these
         for path in (result.checkpoint, result.weights):
             if path is not None:
                 path.unlink(missing_ok=True)
-    payload["timings_s"] = {k: round(v, 2) for k, v in timings.items()}
     return payload
 
 
@@ -281,7 +274,6 @@ def _probes(
     config: SbLbConfig,
     models: dict[str, nn.Module],
     splits: dict[str, data.TensorData],
-    timings: dict[str, float],
 ) -> dict[str, Any]:
     """phi (both epsilons, both spaces), the top Hessian eigenvalue and the interpolation."""
     dev = device.pick_device()
@@ -293,7 +285,6 @@ def _probes(
     n = sum(p.numel() for p in models["SB"].parameters())
     A = sharpness.Subspace(n, config.subspace_dim, config.seed, dev)
     rows, eigen = [], {}
-    t0 = time.perf_counter()
     for label, loss in losses.items():
         w = loss.vector()
         for space, matrix in (("full", None), ("subspace", A)):
@@ -310,15 +301,12 @@ def _probes(
                 rows.append(
                     {"batch": label, "space": space, "epsilon": eps, **dataclasses.asdict(s)}
                 )
-    timings["sharpness"] = time.perf_counter() - t0
     del A
-    t0 = time.perf_counter()
     for label, loss in losses.items():
         w = loss.vector()
         eigen[label] = sharpness.top_hessian_eigenvalue(
             lambda v, loss=loss, w=w: loss.hvp(w, v), n, config.power_iters, 1e-3, config.seed, dev
         )
-    timings["eigenvalue"] = time.perf_counter() - t0
     line_train = fixed_subset(splits["train"], config.line_size)
     line_test = fixed_subset(splits["test"], config.line_size)
     out = {
@@ -333,7 +321,6 @@ def _probes(
         "interpolation": [],
     }
     if config.interpolation_points:
-        t0 = time.perf_counter()
         w_sb, w_lb = (losses[k].vector() for k in ("SB", "LB"))
         alphas = np.linspace(-1.0, 2.0, config.interpolation_points)
         sets = {"train": (line_train.x, line_train.y), "test": (line_test.x, line_test.y)}
@@ -344,5 +331,4 @@ def _probes(
             for bn in ("batch", "recomputed")
         ]
         out["interpolation"] = pd.concat(frames).to_dict("records")
-        timings["interpolation"] = time.perf_counter() - t0
     return out
