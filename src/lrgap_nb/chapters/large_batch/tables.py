@@ -207,7 +207,8 @@ def sharper_verdict(sb, lb, unmet=None) -> stats.Verdict:
     ratio = float(np.exp(np.mean(log_lb - log_sb)))
     return stats.Verdict(
         verdict.label,
-        f"geometric mean LB/SB {ratio:.2f}, factor {SHARPER_FACTOR:g}; {verdict.reason}",
+        f"geometric mean LB/SB {ratio:.2f}, claim at least {SHARPER_FACTOR:g}; "
+        f"on log(LB/SB): {verdict.reason}",
     )
 
 
