@@ -124,9 +124,12 @@ lg.show_markdown(lg.learning_order.calibration.chosen_text(calibration))
 # %%
 runs = lg.learning_order.runs.chapter_runs(cfg)
 results = lg.learning_order.runs.execute(runs)  # from the results cache when present
-algorithms = [u.config.label for u in runs if u.kind == "learning_order_main"]
-history = lg.learning_order.tables.history_frame(results["learning_order_main"])
-errors = lg.learning_order.tables.final_errors(results["learning_order_main"], cfg)
+main = results["learning_order_main"] + results["learning_order_noisy"]
+algorithms = [
+    u.config.label for u in runs if u.kind in ("learning_order_main", "learning_order_noisy")
+]
+history = lg.learning_order.tables.history_frame(main)
+errors = lg.learning_order.tables.final_errors(main, cfg)
 ref_errors = lg.learning_order.tables.final_errors(results["learning_order_references"], cfg)
 
 # %%

@@ -178,7 +178,7 @@ def test_units_are_keyed_on_the_learner_setting_only():
     params = lg.chapter_config("learning_order", "smoke")
     other = lg.chapter_config("learning_order", "smoke", sweep_n=(60,))
     assert runs.main_units(params) == runs.main_units(other)
-    labels = [u.label for u in runs.main_units(params)]
+    labels = [u.label for u in runs.main_units(params) + runs.noisy_units(params)]
     assert labels == ["L-S", "S", "S + noise ×0.5", "S + noise", "S + noise ×2"]
 
 
@@ -208,10 +208,11 @@ def test_sweep_verdict_needs_every_size():
 def test_smoke_statements_come_from_the_shared_rules(isolated_cache):
     params = lg.chapter_config("learning_order", "smoke")
     results = runs.execute(runs.chapter_runs(params))
-    history = tables.history_frame(results["learning_order_main"])
-    labels = [u.label for u in runs.main_units(params)]
+    main = results["learning_order_main"] + results["learning_order_noisy"]
+    history = tables.history_frame(main)
+    labels = [u.label for u in runs.main_units(params) + runs.noisy_units(params)]
     order = tables.learning_order(history, labels)
-    errors = tables.final_errors(results["learning_order_main"], params)
+    errors = tables.final_errors(main, params)
     refs = tables.final_errors(results["learning_order_references"], params)
     sweep = tables.sweep_frame(
         results["learning_order_sweep"], params, results["learning_order_main"]
@@ -273,3 +274,15 @@ def test_calibration_runs_its_stages_on_seeds_kept_apart(isolated_cache, monkeyp
         for s in u.config.seeds
     }
     assert reported.isdisjoint(calibration.CALIBRATION_SEEDS)
+
+
+def test_s_plus_noise_anneals_on_its_noise_free_loss(cfg):
+    # the recorded train loss is the network's own; the anneal is the first step it is below the
+    # threshold, even when the pre-activation noise is far larger than the pre-activations
+    loud = dataclasses.replace(cfg, eval_every=1, epsilon1=0.5, pre_noise=5.0, max_steps=150)
+    out = _run(loud, ("S + noise",))
+    threshold = loud.epsilon1 + loud.q0 * math.log(2)
+    losses = torch.tensor(out["history"]["train_loss"])
+    for b, step in enumerate(out["anneal_step"]):
+        below = (losses[:, b] < threshold).nonzero()
+        assert step == (int(below[0]) if len(below) else -1)

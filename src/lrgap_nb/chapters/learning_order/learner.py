@@ -182,7 +182,8 @@ def train(
 ) -> dict:
     """Train B runs at once; return per-run histories (lists), anneal and stop steps, final W.
 
-    Each run uses schedule.lr_before until its full-batch train loss first drops below
+    Each run uses schedule.lr_before until its full-batch train loss (without the pre-activation
+    noise, so S + noise anneals by the same criterion as L-S) first drops below
     schedule.anneal_loss (L-S's epsilon1 + q0·log 2), then lr_after, with its pre-activation noise
     decaying by cfg.noise_decay per step; it stops at train loss <= stop_loss or at cfg.max_steps.
     Stopped runs are frozen while the others go on. `init` holds the initial weights (see
@@ -202,11 +203,12 @@ def train(
     history |= {f"train {g}": [] for g in distribution.GROUPS}
     for step in range(cfg.max_steps + 1):
         pre = batch.X @ W
+        margin = batch.y * (torch.relu(pre) @ u)
+        loss = (logistic(margin) * batch.mask).sum(dim=1) / n  # the network's own (noise-free)
         noise_scale = pre_noise_at(schedule.pre_noise, anneal_step, step, cfg.noise_decay)
         if bool((noise_scale > 0).any()):
             pre = pre + noise_scale[:, None, None] * torch.randn(pre.shape, generator=generator)
-        margin = batch.y * (torch.relu(pre) @ u)
-        loss = (logistic(margin) * batch.mask).sum(dim=1) / n
+            margin = batch.y * (torch.relu(pre) @ u)  # the gradient sees the noise
         newly = ~annealed & (loss < schedule.anneal_loss)
         anneal_step = torch.where(newly, step, anneal_step)
         annealed = annealed | newly
