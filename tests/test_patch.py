@@ -338,3 +338,13 @@ def test_tables_module_imports_no_torch():
     code = "import sys, lrgap_nb.chapters.patch.tables; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("profile", ["smoke", "cpu", "overnight"])
+def test_small_profiles_use_the_real_subset(profile):
+    cfg = chapter_config("patch", profile)
+    assert cfg.dataset == "cifar10_subset" and len(cfg.seeds) >= (3 if profile != "smoke" else 1)
+    assert cfg.calibration_seed not in cfg.seeds
+    if profile == "overnight":
+        assert (cfg.model, cfg.model_width) == ("wrn16_1", None)  # the paper's base width 16
+        assert cfg.calibration_betas[0] == cfg.beta  # the official strength is tried first
