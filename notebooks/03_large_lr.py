@@ -144,7 +144,7 @@ lg.save_table(pilot_table, "large_lr", "lr_pilot")
 lg.show_markdown(lg.large_lr.tables.pilot_sentence(pilot_table, cfg, plan.lr_large, plan.lr_small))
 pilot_table
 
-# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-large-lr-pilot", "caption": "LR pilot: running train loss (left, log scale) and running train accuracy (right) against epochs, one calibration seed per rate (no band: one run each); the thick line is the largest rate that trains stably."}}
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-large-lr-pilot", "caption": "LR pilot: running train loss (left) and running train accuracy (right) against epochs, one calibration seed per rate (no band: one run each); the thick line is the largest rate that trains stably."}}
 axes = lg.large_lr.figures.pilot(pilot, lg.large_lr.tables.largest_stable_lr(pilot))
 lg.save_figure(axes[0].figure, "large_lr", "fig-large-lr-pilot")
 

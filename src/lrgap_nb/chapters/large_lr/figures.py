@@ -23,7 +23,7 @@ def pilot(histories: Mapping[float, pd.DataFrame], chosen: float | None):
         label = f"LR {lr:g}" + (" (chosen large LR)" if lr == chosen else "")
         axes[0].plot(h["epoch"], h["train_loss"], label=label, **style)
         axes[1].plot(h["epoch"], 100 * h["train_acc"], label=label, **style)
-    axes[0].set(xlabel="epoch", ylabel="train loss (running mean)", yscale="log")
+    axes[0].set(xlabel="epoch", ylabel="train loss (running mean)")
     axes[1].set(xlabel="epoch", ylabel="train accuracy (%, running)")
     axes[1].legend(fontsize="small")
     return axes
