@@ -228,6 +228,8 @@ def test_smoke_statements_come_from_the_shared_rules(isolated_cache):
     }
     assert set(table["verdict"]) <= allowed
     assert np.all(table["reason"].str.len() > 0)
+    text = tables.reading(table, errors)
+    assert "statements reproduced" in text and "S + noise against S" in text
     assert list(sweep["N"]) == list(params.sweep_n)  # the main N comes from the main runs
     assert params.n_train in params.sweep_n
     assert all(u.n_train != params.n_train for u in runs.sweep_units(params))

@@ -22,9 +22,11 @@ def _anneal(ax, history: pd.DataFrame) -> None:
 def _curves(ax, history: pd.DataFrame, column: str, algorithms: list[str]) -> None:
     for algorithm in algorithms:
         values = per_seed(history, algorithm, column)
-        plotting.band(
-            ax, values.index, values, algorithm, linestyle=LINE_STYLES.get(algorithm, "-")
-        )
+        # every S + noise level takes S + noise's colour; the line style tells them apart
+        role = "S + noise" if algorithm.startswith("S + noise") else algorithm
+        style = LINE_STYLES.get(algorithm, "-")
+        plotting.band(ax, values.index, values, role, linestyle=style)
+        ax.lines[-1].set_label(algorithm)
     _anneal(ax, history)
     ax.set_xscale("symlog", linthresh=100)
     ax.set(xlabel="step (linear to 100, then log)", xlim=(0, None))

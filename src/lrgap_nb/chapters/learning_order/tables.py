@@ -497,3 +497,51 @@ def cost_text(results, profile: str) -> str:
         f"{seconds / 3600:.2f} h of one CPU thread in all, as recorded in their provenance "
         "(on a two-core machine shared with other work, so wall times vary with the load)."
     )
+
+
+def reading(table: pd.DataFrame, errors: pd.DataFrame) -> str:
+    """The statements read together, in sentences written from their verdicts and the final
+    errors (Markdown)."""
+    label = dict(zip(table["statement"], table["verdict"], strict=True))
+
+    def held(prefixes: tuple[str, ...]) -> list[str]:
+        return [v for s, v in label.items() if s.startswith(prefixes)]
+
+    order = held(("L-S anneals", "Before the anneal", "After the anneal"))
+    first = held(("S fits",))
+    contrast = held(("S's P-only", "S learns P", "L-S learns P", "L-S ends"))
+    noise = held(("Small LR",))
+    parts = [
+        f"L-S's learning order (anneal, Q-curvature, P before Q, Q after): "
+        f"{order.count(stats.REPRODUCED)} of {len(order)} statements reproduced.",
+        f"S fitting Q before P: {', '.join(first)}.",
+        "The effective-sample statements and the final error: "
+        + ", ".join(f"{contrast.count(v)} {v}" for v in dict.fromkeys(contrast))
+        + ".",
+        "S + noise against S at the three noise levels: " + ", ".join(noise) + ".",
+    ]
+    noisy = errors[errors["algorithm"].str.startswith("S + noise")]
+    stuck = noisy[noisy["annealed at"] < 0].groupby("algorithm", sort=False).size()
+    if len(stuck):
+        parts.append(
+            "S + noise never annealed its noise (its noise-free train loss never fell below "
+            "the threshold within max_steps) on "
+            + ", ".join(
+                f"{n} of {len(noisy[noisy['algorithm'] == a])} seeds at {a}"
+                for a, n in stuck.items()
+            )
+            + ": at these levels the pre-activation noise keeps the network from fitting at "
+            "all, so the twin-run measure of L-S's noise, which may also count how far the large "
+            "rate's unstable dynamics carry two copies apart, overstates the noise that S + "
+            "noise can carry."
+        )
+    if stats.OPPOSITE in contrast:
+        parts.append(
+            "So in this regime the order of learning appears without its consequence: L-S learns "
+            "P first, yet ends with a larger P-only error than S. One candidate, not tested here: "
+            "the weight noise L-S accumulates at the large rate decays after the anneal only "
+            "through weight decay, at a rate of the small learning rate times lambda per step, "
+            "slowly against the rest of training, so L-S's weights on P's coordinates keep "
+            "a random part that S's never had."
+        )
+    return " ".join(parts)
