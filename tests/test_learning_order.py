@@ -288,3 +288,17 @@ def test_s_plus_noise_anneals_on_its_noise_free_loss(cfg):
     for b, step in enumerate(out["anneal_step"]):
         below = (losses[:, b] < threshold).nonzero()
         assert step == (int(below[0]) if len(below) else -1)
+
+
+def test_finished_entries_are_committed_once(isolated_cache, monkeypatch, tmp_path):
+    from lrgap_nb import paths
+
+    committed = tmp_path / "committed"
+    monkeypatch.setattr(paths, "committed_cache_dir", lambda: committed)
+    params = lg.chapter_config("learning_order", "smoke")
+    every = runs.chapter_runs(params)
+    every[0].execute()
+    first = runs.commit_finished("smoke")
+    assert len(first) == 1 and first[0].endswith(f"{every[0].key}.json")
+    assert (committed / every[0].kind / f"{every[0].key}.json").is_file()
+    assert runs.commit_finished("smoke") == []  # already there: nothing copied twice

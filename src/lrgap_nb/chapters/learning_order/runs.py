@@ -207,5 +207,5 @@ def commit_finished(profile: str) -> list[str]:
         if found is not None and not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(found.path, target)
-            copied.append(str(target.relative_to(paths.project_root())))
+            copied.append(str(target))
     return copied
