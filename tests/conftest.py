@@ -1,5 +1,10 @@
 """Shared fixtures and options of the test suite."""
 
+import pickle
+import struct
+from pathlib import Path
+
+import numpy as np
 import pytest
 
 
@@ -86,3 +91,82 @@ def empty_committed(tmp_path, monkeypatch):
     folder = tmp_path / "committed"
     monkeypatch.setattr(paths, "committed_cache_dir", lambda: folder)
     return folder
+
+
+class DataFiles:
+    """Tiny datasets written in the real file formats (IDX, CIFAR pickles, the subset's npz)."""
+
+    @staticmethod
+    def mnist(root: Path, n_train: int = 40, n_test: int = 20, seed: int = 0) -> None:
+        """IDX files (big-endian header, then uint8 data) under root/MNIST/raw/."""
+        rng = np.random.default_rng(seed)
+        raw = root / "MNIST" / "raw"
+        raw.mkdir(parents=True)
+        for prefix, n in (("train", n_train), ("t10k", n_test)):
+            images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+            labels = (np.arange(n) % 10).astype(np.uint8)
+            header = struct.pack(">IIII", 0x0803, n, 28, 28)
+            (raw / f"{prefix}-images-idx3-ubyte").write_bytes(header + images.tobytes())
+            (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(
+                struct.pack(">II", 0x0801, n) + labels.tobytes()
+            )
+
+    @staticmethod
+    def cifar10(root: Path, per_batch: int = 4, seed: int = 0) -> np.ndarray:
+        """Python-pickled batches under root/cifar-10-batches-py/; returns the training images (HWC)."""
+        rng = np.random.default_rng(seed)
+        folder = root / "cifar-10-batches-py"
+        folder.mkdir(parents=True)
+        train = []
+        for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+            flat = rng.integers(0, 256, (per_batch, 3 * 32 * 32), dtype=np.uint8)
+            labels = list(rng.integers(0, 10, per_batch))
+            with open(folder / name, "wb") as handle:
+                pickle.dump({"data": flat, "labels": labels}, handle)
+            if name != "test_batch":
+                train.append(flat.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
+        with open(folder / "batches.meta", "wb") as handle:
+            pickle.dump({"label_names": [f"c{i}" for i in range(10)]}, handle)
+        return np.concatenate(train)
+
+    @staticmethod
+    def cifar100(root: Path, n: int = 6) -> None:
+        folder = root / "cifar-100-python"
+        folder.mkdir(parents=True)
+        rng = np.random.default_rng(1)
+        for name in ("train", "test"):
+            entry = {
+                "data": rng.integers(0, 256, (n, 3072), dtype=np.uint8),
+                "fine_labels": list(range(n)),
+            }
+            with open(folder / name, "wb") as handle:
+                pickle.dump(entry, handle)
+        with open(folder / "meta", "wb") as handle:
+            pickle.dump({"fine_label_names": [f"c{i}" for i in range(100)]}, handle)
+
+    @staticmethod
+    def subset(root: Path, n_train: int = 12, n_test: int = 6) -> None:
+        rng = np.random.default_rng(2)
+        folder = root / "cifar-10-subset"
+        folder.mkdir(parents=True)
+        np.savez(
+            folder / "cifar10_subset.npz",
+            train_x=rng.integers(0, 256, (n_train, 32, 32, 3), dtype=np.uint8),
+            train_y=(np.arange(n_train) % 10).astype(np.uint8),
+            test_x=rng.integers(0, 256, (n_test, 32, 32, 3), dtype=np.uint8),
+            test_y=(np.arange(n_test) % 10).astype(np.uint8),
+        )
+
+
+@pytest.fixture
+def data_files() -> type[DataFiles]:
+    return DataFiles
+
+
+@pytest.fixture(scope="session")
+def fixture_data_root(tmp_path_factory) -> Path:
+    """A data root the smoke profiles can run on: MNIST and the CIFAR subset, random images."""
+    root = tmp_path_factory.mktemp("data")
+    DataFiles.mnist(root, n_train=1000, n_test=200)
+    DataFiles.subset(root, n_train=1000, n_test=300)
+    return root

@@ -8,8 +8,6 @@ torchvision only checks that the uncompressed raw files exist.
 
 from __future__ import annotations
 
-import pickle
-import struct
 from pathlib import Path
 
 import numpy as np
@@ -19,67 +17,6 @@ import torch
 from lrgap_nb import data
 
 
-def write_mnist(root: Path, n_train: int = 40, n_test: int = 20, seed: int = 0) -> None:
-    """IDX files (big-endian header, then uint8 data) under root/MNIST/raw/."""
-    rng = np.random.default_rng(seed)
-    raw = root / "MNIST" / "raw"
-    raw.mkdir(parents=True)
-    for prefix, n in (("train", n_train), ("t10k", n_test)):
-        images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
-        labels = (np.arange(n) % 10).astype(np.uint8)
-        header = struct.pack(">IIII", 0x0803, n, 28, 28)
-        (raw / f"{prefix}-images-idx3-ubyte").write_bytes(header + images.tobytes())
-        (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(
-            struct.pack(">II", 0x0801, n) + labels.tobytes()
-        )
-
-
-def write_cifar10(root: Path, per_batch: int = 4, seed: int = 0) -> np.ndarray:
-    """Python-pickled batches under root/cifar-10-batches-py/; returns the training images (HWC)."""
-    rng = np.random.default_rng(seed)
-    folder = root / "cifar-10-batches-py"
-    folder.mkdir(parents=True)
-    train = []
-    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
-        flat = rng.integers(0, 256, (per_batch, 3 * 32 * 32), dtype=np.uint8)
-        labels = list(rng.integers(0, 10, per_batch))
-        with open(folder / name, "wb") as handle:
-            pickle.dump({"data": flat, "labels": labels}, handle)
-        if name != "test_batch":
-            train.append(flat.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
-    with open(folder / "batches.meta", "wb") as handle:
-        pickle.dump({"label_names": [f"c{i}" for i in range(10)]}, handle)
-    return np.concatenate(train)
-
-
-def write_cifar100(root: Path, n: int = 6) -> None:
-    folder = root / "cifar-100-python"
-    folder.mkdir(parents=True)
-    rng = np.random.default_rng(1)
-    for name in ("train", "test"):
-        entry = {
-            "data": rng.integers(0, 256, (n, 3072), dtype=np.uint8),
-            "fine_labels": list(range(n)),
-        }
-        with open(folder / name, "wb") as handle:
-            pickle.dump(entry, handle)
-    with open(folder / "meta", "wb") as handle:
-        pickle.dump({"fine_label_names": [f"c{i}" for i in range(100)]}, handle)
-
-
-def write_subset(root: Path, n_train: int = 12, n_test: int = 6) -> None:
-    rng = np.random.default_rng(2)
-    folder = root / "cifar-10-subset"
-    folder.mkdir(parents=True)
-    np.savez(
-        folder / "cifar10_subset.npz",
-        train_x=rng.integers(0, 256, (n_train, 32, 32, 3), dtype=np.uint8),
-        train_y=(np.arange(n_train) % 10).astype(np.uint8),
-        test_x=rng.integers(0, 256, (n_test, 32, 32, 3), dtype=np.uint8),
-        test_y=(np.arange(n_test) % 10).astype(np.uint8),
-    )
-
-
 @pytest.fixture
 def no_md5(monkeypatch: pytest.MonkeyPatch) -> None:
     import torchvision.datasets.cifar as tv_cifar
@@ -87,8 +24,10 @@ def no_md5(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tv_cifar, "check_integrity", lambda fpath, md5=None: Path(fpath).is_file())
 
 
-def test_mnist_fixture_through_real_loader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    write_mnist(tmp_path)
+def test_mnist_fixture_through_real_loader(
+    data_files, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data_files.mnist(tmp_path)
     monkeypatch.setenv("LRGAP_DATA", str(tmp_path))
     splits = data.load("mnist", normalise="unit")
     assert splits["train"].x.shape == (40, 1, 28, 28) and splits["test"].x.shape == (20, 1, 28, 28)
@@ -101,8 +40,8 @@ def test_mnist_fixture_through_real_loader(tmp_path: Path, monkeypatch: pytest.M
     torch.testing.assert_close(standard[:, 0], expected)
 
 
-def test_cifar10_fixture_through_real_loader(tmp_path: Path, no_md5: None) -> None:
-    images = write_cifar10(tmp_path)
+def test_cifar10_fixture_through_real_loader(data_files, tmp_path: Path, no_md5: None) -> None:
+    images = data_files.cifar10(tmp_path)
     splits = data.load("cifar10", root=tmp_path)
     train = splits["train"]
     assert train.x.shape == (20, 3, 32, 32) and len(splits["test"]) == 4
@@ -112,16 +51,16 @@ def test_cifar10_fixture_through_real_loader(tmp_path: Path, no_md5: None) -> No
     torch.testing.assert_close(train.x, expected)  # batches 1..5 in order, HWC -> CHW
 
 
-def test_cifar100_fixture(tmp_path: Path, no_md5: None) -> None:
-    write_cifar100(tmp_path)
+def test_cifar100_fixture(data_files, tmp_path: Path, no_md5: None) -> None:
+    data_files.cifar100(tmp_path)
     splits = data.load("cifar100", root=tmp_path, normalise="unit")
     assert splits["train"].y.tolist() == list(range(6))
     assert 0 <= splits["test"].x.min() and splits["test"].x.max() <= 1
     assert data.dataset_spec("cifar100").num_classes == 100
 
 
-def test_cifar10_subset_npz(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    write_subset(tmp_path)
+def test_cifar10_subset_npz(data_files, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data_files.subset(tmp_path)
     monkeypatch.setenv("LRGAP_DATA", str(tmp_path))
     splits = data.load("cifar10_subset", device=torch.device("cpu"))
     assert splits["train"].x.shape == (12, 3, 32, 32) and splits["test"].y.shape == (6,)

@@ -13,7 +13,6 @@ import multiprocessing
 import os
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import threading
@@ -22,7 +21,6 @@ import warnings
 from pathlib import Path
 
 import nbformat
-import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -190,21 +188,6 @@ class FakeChapter:
         return [train.train_run(TrainConfig(**c)) for c in self.configs]
 
 
-def write_mnist(root: Path, n: int = 48) -> None:
-    """Tiny MNIST in its real IDX format under root/MNIST/raw/."""
-    rng = np.random.default_rng(0)
-    raw = root / "MNIST" / "raw"
-    raw.mkdir(parents=True)
-    for prefix in ("train", "t10k"):
-        images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
-        labels = (np.arange(n) % 10).astype(np.uint8)
-        header = struct.pack(">IIII", 0x0803, n, 28, 28)
-        (raw / f"{prefix}-images-idx3-ubyte").write_bytes(header + images.tobytes())
-        (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(
-            struct.pack(">II", 0x0801, n) + labels.tobytes()
-        )
-
-
 @pytest.mark.parametrize("command", ["run", "sweep"])
 def test_unknown_model_in_a_chapters_runs_fails_before_a_kernel(
     command, monkeypatch, no_kernel, capsys
@@ -231,7 +214,7 @@ def test_missing_data_fails_before_a_kernel_naming_folder_and_files(
     assert "train, test, meta" in line and "LRGAP_DATA" in line
 
 
-def test_data_is_checked_only_for_runs_still_to_compute(isolated, monkeypatch):
+def test_data_is_checked_only_for_runs_still_to_compute(data_files, isolated, monkeypatch):
     monkeypatch.setenv("LRGAP_DATA", str(isolated / "nowhere"))
     monkeypatch.setenv("LRGAP_DOWNLOAD", "0")
     config = {"model": "f1", "dataset": "mnist", "model_width": 4}
@@ -242,7 +225,7 @@ def test_data_is_checked_only_for_runs_still_to_compute(isolated, monkeypatch):
     monkeypatch.setenv("LRGAP_DOWNLOAD", "1")  # a download may fetch them: the kernel tries
     assert len(cli.check_before_running("convex", cfg)) == 1
     monkeypatch.setenv("LRGAP_DOWNLOAD", "0")
-    write_mnist(isolated / "data")
+    data_files.mnist(isolated / "data", 48, 48)
     monkeypatch.setenv("LRGAP_DATA", str(isolated / "data"))
     train.run_cached(TrainConfig(**config))  # now cached: its data are no longer needed
     monkeypatch.setenv("LRGAP_DATA", str(isolated / "nowhere"))
@@ -636,8 +619,10 @@ CHECKPOINT_DAMAGE = {
 
 
 @pytest.mark.parametrize("damage", CHECKPOINT_DAMAGE, ids=str)
-def test_damaged_checkpoint_is_named_moved_aside_and_retrained(isolated, monkeypatch, damage):
-    write_mnist(isolated / "data")
+def test_damaged_checkpoint_is_named_moved_aside_and_retrained(
+    data_files, isolated, monkeypatch, damage
+):
+    data_files.mnist(isolated / "data", 48, 48)
     monkeypatch.setenv("LRGAP_DATA", str(isolated / "data"))
     whole = train.train(TINY, show_progress=False, save_weights=False)
     monkeypatch.setenv("LRGAP_CACHE", str(isolated / "killed"))
@@ -654,8 +639,8 @@ def test_damaged_checkpoint_is_named_moved_aside_and_retrained(isolated, monkeyp
     assert kept.read_bytes() == damaged
 
 
-def test_unreadable_weights_name_the_file(isolated, monkeypatch):
-    write_mnist(isolated / "data")
+def test_unreadable_weights_name_the_file(data_files, isolated, monkeypatch):
+    data_files.mnist(isolated / "data", 48, 48)
     monkeypatch.setenv("LRGAP_DATA", str(isolated / "data"))
     config = dataclasses.replace(TINY, epochs=1)
     train.run_cached(config)

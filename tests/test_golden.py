@@ -1,7 +1,8 @@
 """A small golden result per kind of run, recomputed: changed numbers need a protocol bump.
 
 Each registered chapter's smoke runs are grouped by kind and the first of each kind is computed
-afresh and compared with tests/golden/<kind>.json. If the numbers changed while the kind's
+afresh, on tiny random datasets in the real file formats (never the user's data), and compared
+with tests/golden/<kind>.json. If the numbers changed while the kind's
 protocol version did not, committed results would be silently reused with new code: that fails.
 After a deliberate change: bump the kind's PROTOCOL, then `pytest tests/test_golden.py --update-golden`.
 """
@@ -18,15 +19,11 @@ from lrgap_nb.chapters import chapter_config, registry
 GOLDEN = Path(__file__).parent / "golden"
 
 
-def first_smoke_run_per_kind():
+def first_smoke_run_per_kind(name):
     runs = {}
-    for name, chapter in registry().items():
-        for run in chapter.runs(chapter_config(name, "smoke")):
-            runs.setdefault(run.kind, run)
+    for run in registry()[name].runs(chapter_config(name, "smoke")):
+        runs.setdefault(run.kind, run)
     return runs
-
-
-RUNS = first_smoke_run_per_kind()
 
 
 def assert_close(ours, golden, where="payload"):
@@ -44,9 +41,17 @@ def assert_close(ours, golden, where="payload"):
         assert ours == golden, where
 
 
-@pytest.mark.parametrize("kind", sorted(RUNS))
-def test_golden_result_unchanged_unless_the_protocol_is_bumped(kind, isolated_cache, update_golden):
-    run = RUNS[kind]
+@pytest.mark.parametrize("chapter", list(registry()))
+def test_golden_results_unchanged_unless_the_protocol_is_bumped(
+    chapter, fixture_data_root, isolated_cache, monkeypatch, update_golden
+):
+    monkeypatch.setenv("LRGAP_DATA", str(fixture_data_root))
+    monkeypatch.setenv("LRGAP_DOWNLOAD", "0")
+    for kind, run in first_smoke_run_per_kind(chapter).items():
+        check_golden(kind, run, update_golden)
+
+
+def check_golden(kind, run, update_golden):
     payload = json.loads(results._canonical(run.execute().payload))
     path = GOLDEN / f"{kind}.json"
     if update_golden:

@@ -12,15 +12,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
-from test_data import write_subset
 
 from lrgap_nb import gpu_check, results, train
 
 
 @pytest.fixture
-def dry_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def dry_run(data_files, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The dry run's pack folder, after `--dry-run` on a staged 96-image subset (one thread)."""
-    write_subset(tmp_path / "data", n_train=96, n_test=32)
+    data_files.subset(tmp_path / "data", n_train=96, n_test=32)
     gpu_check.stage_data(tmp_path / "data", tmp_path / "staged")
     for name, value in {
         "LRGAP_DATA": tmp_path / "staged",
@@ -101,9 +100,9 @@ def test_deadline_interrupts_and_clears() -> None:
 
 
 def test_budget_cuts_a_run_and_skips_the_rest(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    data_files, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    write_subset(tmp_path / "data", n_train=96, n_test=32)
+    data_files.subset(tmp_path / "data", n_train=96, n_test=32)
     monkeypatch.setenv("LRGAP_DATA", str(tmp_path / "data"))
     monkeypatch.setenv("LRGAP_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("LRGAP_DEVICE", "cpu")

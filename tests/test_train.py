@@ -9,16 +9,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
-from test_data import write_cifar10, write_mnist
 
 from lrgap_nb import data, schedules, train
 from lrgap_nb.train import TrainConfig
 
 
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def env(data_files, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A tiny MNIST in LRGAP_DATA and an empty results cache, both under tmp_path."""
-    write_mnist(tmp_path / "data", n_train=96, n_test=32)
+    data_files.mnist(tmp_path / "data", n_train=96, n_test=32)
     monkeypatch.setenv("LRGAP_DATA", str(tmp_path / "data"))
     monkeypatch.setenv("LRGAP_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("LRGAP_DEVICE", "cpu")
@@ -143,12 +142,12 @@ def test_run_cached_stores_history_and_weights(env: Path) -> None:
 
 
 def test_adagrad_conv_net_with_shared_noise_and_batch_bn(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    data_files, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import torchvision.datasets.cifar as tv_cifar
 
     monkeypatch.setattr(tv_cifar, "check_integrity", lambda fpath, md5=None: Path(fpath).is_file())
-    write_cifar10(tmp_path, per_batch=8)
+    data_files.cifar10(tmp_path, per_batch=8)
     monkeypatch.setenv("LRGAP_DATA", str(tmp_path))
     monkeypatch.setenv("LRGAP_CACHE", str(tmp_path / "cache"))
     cfg = TrainConfig(
