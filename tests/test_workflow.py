@@ -116,8 +116,7 @@ def test_install_cells_name_the_configured_repository(config):
     for source in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py")):
         text = source.read_text()
         named = pattern.findall(text)
-        if source.stem == "01_convex":
-            assert named, f"{source.name} has no install cell"
-            first_code = text.split("# %%\n", 1)[1]
-            assert first_code.startswith("# Outside a checkout"), "install cell is not first"
+        assert named, f"{source.name} has no install cell"
+        first_code = text.split("# %%\n", 1)[1]
+        assert first_code.startswith("# Outside a checkout"), f"{source.name}: install cell not first"
         assert all(u == url for u in named), (source.name, named, url)
