@@ -46,6 +46,12 @@ def axes(ncols: int = 1, size: str = "single", **subplots) -> np.ndarray:
     return grid[0]
 
 
+def rows(nrows: int, ncols: int = 2, size: str = "wide"):
+    """A figure of `nrows` rows (one per network, say), each of the book's `size`; (fig, grid)."""
+    width, height = SIZES[size]
+    return plt.subplots(nrows, ncols, figsize=(width, height * nrows), squeeze=False)
+
+
 def band(ax, x: Sequence[float], values: pd.DataFrame, name: str, **line) -> None:
     """Mean line of `values` (one column per seed) with the book's band, coloured for `name`."""
     values = pd.DataFrame(values)

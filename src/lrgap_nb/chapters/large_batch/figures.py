@@ -3,7 +3,6 @@ they draw and return the axes and never train."""
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
@@ -48,10 +47,7 @@ def accuracy_curves(history: pd.DataFrame):
     one row per network (Keskar et al. 2017, Fig. 2; survey report Fig. 8). The line is the mean
     over the seeds still training at that epoch, the band plotting.BAND."""
     networks = list(dict.fromkeys(history["network"]))
-    width, height = plotting.SIZES["wide"]
-    fig, grid = plt.subplots(
-        len(networks), 2, figsize=(width, height * len(networks)), squeeze=False
-    )
+    fig, grid = plotting.rows(len(networks))
     for row, network in zip(grid, networks, strict=True):
         frame = history[history["network"] == network]
         for ax, split in zip(row, ("train", "test"), strict=True):
@@ -74,10 +70,7 @@ def interpolation(frame: pd.DataFrame):
     """Loss (log scale) and accuracy along w(a) = a w_LB + (1 - a) w_SB, train and test, one row
     per network and one column per BN treatment (Keskar et al. 2017, Fig. 3). a = 0 is SB."""
     networks = list(dict.fromkeys(frame["network"]))
-    width, height = plotting.SIZES["wide"]
-    fig, grid = plt.subplots(
-        len(networks), 2, figsize=(width, height * len(networks)), squeeze=False
-    )
+    fig, grid = plotting.rows(len(networks))
     for row, network in zip(grid, networks, strict=True):
         at_network = frame[frame["network"] == network]
         for ax, bn in zip(row, ("batch", "recomputed"), strict=True):
