@@ -25,7 +25,7 @@
 # table from the formulas, draw the two gradient-descent paths, rerun the experiment on a thousand
 # datasets with confidence intervals, and let you move the learning rates yourself.
 
-# %%
+# %% tags=["remove-cell"]
 # Outside a checkout of the repository (Colab, a downloaded notebook), install the book's package.
 try:
     import lrgap_nb  # noqa: F401

@@ -32,7 +32,7 @@
 # regime chosen on seeds kept apart from the ones reported here, and judge each statement by the
 # book's shared rules.
 
-# %%
+# %% tags=["remove-cell"]
 # Outside a checkout of the repository (Colab, a downloaded notebook), install the book's package.
 try:
     import lrgap_nb  # noqa: F401

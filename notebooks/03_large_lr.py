@@ -28,7 +28,7 @@
 # from. We rerun all three at the scale the profile allows, check first that the runs reach the
 # regime the claims assume, and judge each claim from the numbers.
 
-# %%
+# %% tags=["remove-cell"]
 # Outside a checkout of the repository (Colab, a downloaded notebook), install the book's package.
 try:
     import lrgap_nb  # noqa: F401

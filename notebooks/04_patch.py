@@ -34,7 +34,7 @@
 # train the three methods, check the mechanism before the outcome, and train clean-only
 # references for the effective-sample reading.
 
-# %%
+# %% tags=["remove-cell"]
 # Outside a checkout of the repository (Colab, a downloaded notebook), install the book's package.
 try:
     import lrgap_nb  # noqa: F401

@@ -29,7 +29,7 @@
 # the top Hessian eigenvalue, Keskar's line between the two solutions with batch-norm statistics
 # handled two ways, and the survey report's extra tables.
 
-# %%
+# %% tags=["remove-cell"]
 # Outside a checkout of the repository (Colab, a downloaded notebook), install the book's package.
 try:
     import lrgap_nb  # noqa: F401
