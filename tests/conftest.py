@@ -170,3 +170,26 @@ def fixture_data_root(tmp_path_factory) -> Path:
     DataFiles.mnist(root, n_train=1000, n_test=200)
     DataFiles.subset(root, n_train=1000, n_test=300)
     return root
+
+
+@pytest.fixture
+def fake_cifar():
+    """Register a CIFAR-shaped dataset of random tensors (64 train, 32 test) under a name."""
+    import torch
+
+    from lrgap_nb import data
+
+    def load(root, download, normalise):
+        gen = torch.Generator().manual_seed(0)
+        return {
+            split: data.TensorData(
+                torch.randn(n, 3, 32, 32, generator=gen), torch.randint(0, 10, (n,), generator=gen)
+            )
+            for split, n in (("train", 64), ("test", 32))
+        }
+
+    def register(name: str) -> str:
+        data.register_dataset(name, 10, load)
+        return name
+
+    return register

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import torch
 
-from lrgap_nb import data, models, results, stats, train
+from lrgap_nb import models, results, stats, train
 from lrgap_nb.chapters import chapter_config
 from lrgap_nb.chapters.large_lr import runs, tables
 from lrgap_nb.chapters.large_lr.params import LARGE, NOISE, NOISE_PATCH, SMALL
@@ -120,8 +120,8 @@ def test_main_runs_wait_for_the_pilot_and_the_gate_calibration(isolated_cache, e
     assert len(runs.chapter_runs(cfg)) == 5 + 1 + 4 * 3 + 2 * 3
 
 
-def test_gate_run_stops_at_the_first_epoch_that_reaches_the_gate(isolated_cache):
-    data.register_dataset("fake_cifar_for_gate_test", 10, _fake_cifar)
+def test_gate_run_stops_at_the_first_epoch_that_reaches_the_gate(fake_cifar, isolated_cache):
+    fake_cifar("fake_cifar_for_gate_test")
     config = runs.gate_run(chapter_config("large_lr", "smoke"), 0.01).config.config
     config = dataclasses.replace(
         config, dataset="fake_cifar_for_gate_test", subset=None, epochs=5, device="cpu"
@@ -175,19 +175,9 @@ def test_network_names_give_the_channel_widths():
     assert sorted(set(convs)) == [4, 8, 16]
 
 
-def _fake_cifar(root, download, normalise):
-    gen = torch.Generator().manual_seed(0)
-    return {
-        split: data.TensorData(
-            torch.randn(n, 3, 32, 32, generator=gen), torch.randint(0, 10, (n,), generator=gen)
-        )
-        for split, n in (("train", 64), ("test", 32))
-    }
-
-
-def test_full_code_path_runs_one_tiny_epoch(isolated_cache):
+def test_full_code_path_runs_one_tiny_epoch(fake_cifar, isolated_cache):
     """The full profile's WRN-16-10 config, shrunk in data, width and epochs, trains."""
-    data.register_dataset("fake_cifar_for_large_lr_test", 10, _fake_cifar)
+    fake_cifar("fake_cifar_for_large_lr_test")
     config = runs.main_configs(chapter_config("large_lr", "full"))[(LARGE, 0)]
     config = dataclasses.replace(
         config, dataset="fake_cifar_for_large_lr_test", model_width=1, epochs=1, device="cpu"

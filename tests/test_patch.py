@@ -305,19 +305,9 @@ def test_best_on_mixed_epoch_is_reported_beside_the_last():
     assert final.loc[NOISE, "source"] == "talk_slides"  # 94.43 / 81.36: only in the slides
 
 
-def _fake_cifar(root, download, normalise):
-    gen = torch.Generator().manual_seed(0)
-    return {
-        split: data.TensorData(
-            torch.randn(n, 3, 32, 32, generator=gen), torch.randint(0, 10, (n,), generator=gen)
-        )
-        for split, n in (("train", 64), ("test", 32))
-    }
-
-
-def test_full_code_path_runs_one_tiny_epoch(isolated_cache):
+def test_full_code_path_runs_one_tiny_epoch(fake_cifar, isolated_cache):
     """The full profile's config with only data size and width shrunk trains and evaluates."""
-    data.register_dataset("fake_cifar_for_patch_test", 10, _fake_cifar)
+    fake_cifar("fake_cifar_for_patch_test")
     cfg = dataclasses.replace(
         chapter_config("patch", "full"), epochs=2, anneal_epoch=1, n_patch_eval=20
     )
