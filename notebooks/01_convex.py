@@ -16,7 +16,7 @@
 # %% [markdown]
 # # Large learning rates in a convex problem
 #
-# **Claim tested.** The survey report (section 4) argues that the large-learning-rate effect needs no
+# **Claim tested.** The survey report {cite}`survey_report` (section 4) argues that the large-learning-rate effect needs no
 # neural network: in two-dimensional linear regression with too few samples, gradient descent
 # stopped at the same train loss $\epsilon$ can land on points whose test losses differ by a factor
 # of two, and a large initial learning rate followed by an anneal lands on the better one. It backs
@@ -97,7 +97,7 @@ analytic.round(4)
 # shrinks *slower* than the flat one, so the large-LR phase removes the error on the single
 # coordinate first; after the anneal the remaining error sits on the repeated coordinate: test
 # loss near $0.75\epsilon$. Above $\eta = 1.5$ gradient descent diverges. This is the convex
-# analogue of Li, Wei & Ma's learning order: the schedule decides which component is fitted first.
+# analogue of Li, Wei & Ma's learning order {cite}`li2019towards`: the schedule decides which component is fitted first.
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-convex-paths", "caption": "Gradient descent on the train loss (left) from $\\beta = 0$, stopped at the first step with train loss at most $\\epsilon$, for the two schedules; the same paths on the test-loss surface (right). Stars mark where each stops, the cross marks $\\beta^*$. The legend gives steps, final train loss and final test loss."}}
 beta_star = lg.convex.params.BETA_STAR

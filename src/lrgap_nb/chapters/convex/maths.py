@@ -60,7 +60,7 @@ def train_loss(beta: np.ndarray, X: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def population_loss(beta: np.ndarray, beta_star: np.ndarray) -> np.ndarray:
-    """E over x uniform on {e1, e2}: (1/2)·||beta − beta*||² (seed report, section 4.2)."""
+    """E over x uniform on {e1, e2}: (1/2)·||beta − beta*||² (survey report, section 4.2)."""
     return 0.5 * np.sum((beta - beta_star) ** 2, axis=-1)
 
 
@@ -152,7 +152,7 @@ def demo_paths(cfg: ConvexParams, beta_star: np.ndarray) -> dict[str, np.ndarray
     }
 
 
-# --- the seed's Gaussian experiment ---------------------------------------------------------
+# --- the survey report's Gaussian experiment ------------------------------------------------
 
 
 def gaussian_datasets(n: int, repeats: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

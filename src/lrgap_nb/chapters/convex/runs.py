@@ -26,7 +26,7 @@ class GaussianRun:
 
 
 def gaussian_runs(cfg: ConvexParams) -> list[GaussianRun]:
-    """The seed's setting first, then the same data with larger initial learning rates."""
+    """The survey report's setting first, then the same data with larger initial learning rates."""
     lrs = dict.fromkeys((cfg.gauss_lr_large, *cfg.lr_large_sweep))
     return [
         GaussianRun(
