@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
+from lrgap_nb.chapters import chapter_config
 from lrgap_nb.chapters.convex import maths as convex
 from lrgap_nb.chapters.convex import tables
 from lrgap_nb.chapters.convex.params import BETA_STAR
-from lrgap_nb.chapters import chapter_config
 from lrgap_nb.schedules import constant, two_phase
 
 

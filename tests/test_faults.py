@@ -472,8 +472,10 @@ def test_full_disk_leaves_no_partial_files_and_keeps_good_entries(tmpfs, monkeyp
     with pytest.raises(OSError) as err:
         results.cached("big", Big(400_000), lambda: {"data": "x" * 400_000}, 1)
     assert err.value.errno == errno.ENOSPC
-    leftovers = [p.name for p in Path(os.environ["LRGAP_CACHE"]).rglob("*") if p.is_file()]
-    assert leftovers == [good.path.name]  # no .tmp, no .claim
+    leftovers = [p for p in Path(os.environ["LRGAP_CACHE"]).rglob("*") if p.is_file()]
+    spent = [p for p in leftovers if p.suffix == ".spent"]  # the failed attempt's time, kept
+    assert [p.name for p in leftovers if p not in spent] == [good.path.name]  # no .tmp, .claim
+    assert [json.loads(p.read_text())["attempts"] for p in spent] == [1]
     assert results.read_entry(good.path, "toy", good.key).payload == {"square": 1}
 
 
@@ -548,6 +550,42 @@ def test_claim_of_a_killed_run_is_taken_over_at_once(isolated):
     assert box and box[0].computed and box[0].payload == {"square": 49}
     assert time.perf_counter() - start < 10 < results.CLAIM_TTL_S
     assert not claim_path(run).exists()
+
+
+def test_wall_time_counts_the_attempt_that_was_killed(isolated):
+    """A run killed after about 1.5 s and finished by a second attempt reports both attempts."""
+    run = toy_run(6, seconds=600.0)
+    code = (
+        "import time; from lrgap_nb import results\n"
+        "results.HEARTBEAT_S = 0.1\n"
+        "config = {'value': 6, 'log': '', 'seconds': 600.0}\n"
+        "results.cached('toy', config, lambda: time.sleep(600), 1)\n"
+    )
+    owner = subprocess.Popen([sys.executable, "-c", code], env=dict(os.environ))
+    spent = claim_path(run).with_suffix(".spent")
+    try:
+        deadline = time.time() + 60
+        while owner_pid(claim_path(run)) is None and time.time() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.5)
+    finally:
+        owner.send_signal(signal.SIGKILL)
+        owner.wait()
+    killed = json.loads(spent.read_text())
+    assert killed["attempts"] == 1 and 1.0 <= killed["seconds"] <= 2.0
+    result = results.cached("toy", run.config, lambda: {"square": 36}, run.protocol)
+    prov = result.provenance
+    assert prov["attempts"] == 2 and prov["last_attempt_s"] < 1.0
+    assert prov["wall_time_s"] == pytest.approx(
+        killed["seconds"] + prov["last_attempt_s"], abs=0.01
+    )
+    assert not spent.exists()
+
+
+def test_an_uninterrupted_run_has_no_attempt_fields(isolated):
+    prov = toy_run(5).execute().provenance
+    assert "attempts" not in prov and "last_attempt_s" not in prov
+    assert not claim_path(toy_run(5)).with_suffix(".spent").exists()
 
 
 def test_claim_of_a_live_run_gets_one_waiting_line(isolated, monkeypatch, capsys):

@@ -59,7 +59,9 @@ def check_golden(kind, run, update_golden):
         record = {"protocol": run.protocol, "config": results.config_dict(run.config)}
         path.write_text(json.dumps({**record, "payload": payload}, sort_keys=True) + "\n")
         return
-    assert path.is_file(), f"no golden result for {kind}: pytest tests/test_golden.py --update-golden"
+    assert path.is_file(), (
+        f"no golden result for {kind}: pytest tests/test_golden.py --update-golden"
+    )
     golden = json.loads(path.read_text())
     assert golden["protocol"] == run.protocol, (
         f"{kind}: protocol {run.protocol} but the golden result is from {golden['protocol']}; "

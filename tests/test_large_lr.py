@@ -223,3 +223,4 @@ def test_wall_times_lists_every_run_once_and_the_total(isolated_cache, empty_com
     assert table["runs"].tolist() == ["pilot", "pilot", "total"]
     assert table["epochs"].tolist() == [3, 3, 6]
     assert table["wall time (s)"].iloc[-1] == pytest.approx(table["wall time (s)"].iloc[:2].sum())
+    assert table["attempts"].tolist() == [1, 1, 2]  # neither was killed and resumed

@@ -80,8 +80,8 @@ def test_each_figure_is_named_once_its_label_is_its_file_name(source):
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.name)
 def test_tables_and_parameters_import_no_torch(chapter):
     code = (
-        "import sys; import lrgap_nb.chapters.{0}.params, lrgap_nb.chapters.{0}.tables; "
-        "sys.exit('torch' in sys.modules)".format(chapter.name)
+        f"import sys; import lrgap_nb.chapters.{chapter.name}.params, lrgap_nb.chapters.{chapter.name}.tables; "
+        "sys.exit('torch' in sys.modules)"
     )
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 

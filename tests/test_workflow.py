@@ -118,5 +118,7 @@ def test_install_cells_name_the_configured_repository(config):
         named = pattern.findall(text)
         assert named, f"{source.name} has no install cell"
         first_code = re.split(r"^# %%(?: tags=\[[^]]*\])?\n", text, maxsplit=1, flags=re.M)[1]
-        assert first_code.startswith("# Outside a checkout"), f"{source.name}: install cell not first"
+        assert first_code.startswith("# Outside a checkout"), (
+            f"{source.name}: install cell not first"
+        )
         assert all(u == url for u in named), (source.name, named, url)

@@ -17,6 +17,11 @@ claims the key by creating `<key>.claim` exclusively and refreshes it while it c
 wait for the entry instead of computing it again, saying once whom they wait for. A claim left by
 a dead process on this host is taken over at once; any other claim whose owner died goes stale
 after `CLAIM_TTL_S` without a refresh. The first finished entry is never overwritten.
+
+A run killed and resumed later (training resumes from its checkpoint) costs the time of every
+attempt: the claim's heartbeat records the time spent so far in `<key>.spent`, and the entry's
+`wall_time_s` adds the earlier attempts' time (each known to within `HEARTBEAT_S`), with
+`attempts` and `last_attempt_s` beside it when there was more than one.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from typing import Any
 from . import __version__, paths
 
 CLAIM_TTL_S = 120.0  # a claim not refreshed for this long belongs to a dead worker
+HEARTBEAT_S = CLAIM_TTL_S / 4  # how often a claim is refreshed and its time spent recorded
 WAIT_POLL_S = 0.2
 
 
@@ -259,6 +265,7 @@ class Claim:
 
     def __init__(self, path: Path):
         self.path = path
+        self.on_beat: Callable[[], None] | None = None  # also called at every heartbeat
         self._stop = threading.Event()
         self._beat = threading.Thread(target=self._heartbeat, daemon=True)
 
@@ -298,11 +305,13 @@ class Claim:
         return claim
 
     def _heartbeat(self) -> None:
-        while not self._stop.wait(CLAIM_TTL_S / 4):
+        while not self._stop.wait(HEARTBEAT_S):
             try:
                 os.utime(self.path)
             except FileNotFoundError:
                 return
+            if self.on_beat is not None:
+                self.on_beat()
 
     def release(self) -> None:
         self._stop.set()
@@ -337,9 +346,55 @@ def cached(kind: str, config: Any, compute: Callable[[], dict[str, Any]], protoc
     try:
         if (hit := lookup(kind, config, protocol)) is not None:  # finished while we were claiming
             return hit
-        start = time.perf_counter()
+        spent = TimeSpent(claim_path.with_suffix(".spent"))
+        claim.on_beat = spent.record
         payload = compute()
-        prov = {**provenance(time.perf_counter() - start), "protocol": protocol}
-        return write_entry(paths.cache_dir(), kind, key, config_dict(config), payload, prov)
+        prov = {**provenance(spent.total()), "protocol": protocol, **spent.attempts()}
+        result = write_entry(paths.cache_dir(), kind, key, config_dict(config), payload, prov)
+        spent.path.unlink(missing_ok=True)
+        return result
     finally:
         claim.release()
+
+
+class TimeSpent:
+    """The compute time of one key over all its attempts, kept in a small file so that a killed
+    attempt's time (up to its last heartbeat) still counts when a later one finishes the run."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.start = time.perf_counter()
+        try:
+            earlier = json.loads(path.read_text())
+            self.earlier_s, self.earlier_attempts = (
+                float(earlier["seconds"]),
+                int(earlier["attempts"]),
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            self.earlier_s, self.earlier_attempts = 0.0, 0
+        self.record()
+
+    def this_attempt(self) -> float:
+        return time.perf_counter() - self.start
+
+    def total(self) -> float:
+        return self.earlier_s + self.this_attempt()
+
+    def record(self) -> None:
+        """Write the time so far (atomically; a full disk only loses this accounting)."""
+        state = {"seconds": round(self.total(), 3), "attempts": self.earlier_attempts + 1}
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_text(json.dumps(state))
+            os.replace(tmp, self.path)
+        except OSError:
+            tmp.unlink(missing_ok=True)
+
+    def attempts(self) -> dict[str, Any]:
+        """Provenance fields saying that the run took several attempts, if it did."""
+        if not self.earlier_attempts:
+            return {}
+        return {
+            "attempts": self.earlier_attempts + 1,
+            "last_attempt_s": round(self.this_attempt(), 3),
+        }

@@ -86,8 +86,9 @@ def commit_finished(runs: list[Run]) -> list[str]:
 
 def wall_times(groups: dict[str, dict[Any, Any]], done: dict[Any, results.Result]):
     """Each run's wall time, in a table: group (e.g. "main"), its key (e.g. method and seed),
-    epochs trained and seconds, then the total. `groups` maps a name to key -> config, `done`
-    maps config -> result (as a chapter's `execute` returns); a run in two groups counts once."""
+    epochs trained, seconds (of all attempts, for a run killed and resumed) and attempts, then
+    the total. `groups` maps a name to key -> config, `done` maps config -> result (as a
+    chapter's `execute` returns); a run in two groups counts once."""
     import pandas as pd
 
     rows, seen = [], set()
@@ -104,10 +105,12 @@ def wall_times(groups: dict[str, dict[Any, Any]], done: dict[Any, results.Result
                     "key": ", ".join(map(str, key if isinstance(key, tuple) else (key,))),
                     "epochs": len(history),
                     "wall time (s)": round(result.provenance["wall_time_s"], 1),
+                    "attempts": result.provenance.get("attempts", 1),
                     "device": result.provenance["device"],
                 }
             )
     table = pd.DataFrame(rows)
     total = {"runs": "total", "key": "", "epochs": int(table["epochs"].sum()), "device": ""}
+    total["attempts"] = int(table["attempts"].sum())
     total["wall time (s)"] = round(float(table["wall time (s)"].sum()), 1)
     return pd.concat([table, pd.DataFrame([total])], ignore_index=True)
