@@ -232,14 +232,15 @@ cifar100
 # The survey report trains both methods on 10,000 clean CIFAR-10 images and on all 50,000, so
 # that the patch chapter can say which of the two a patched model's clean accuracy resembles.
 # Here the smaller set is a random fifth of the training set (a new draw per seed), trained for
-# as many SGD steps as the whole set.
+# as many SGD steps as the whole set. A size's verdict needs every run on it to end with its
+# training set fitted (the gate).
 
 # %%
 size_configs = lg.large_lr.runs.size_configs(cfg)
 size_hist = lg.train.histories(size_configs, results)
 images = {key[1]: size_configs[key].subset or lg.large_lr.runs.whole(cfg) for key in size_configs}
 epochs = {key[1]: size_configs[key].epochs for key in size_configs}
-sizes = lg.large_lr.tables.size_table(size_hist, images, epochs)
+sizes = lg.large_lr.tables.size_table(size_hist, images, epochs, cfg.gate)
 lg.save_table(sizes, "large_lr", "data_size")
 sizes
 

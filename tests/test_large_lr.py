@@ -95,6 +95,22 @@ def test_pilot_picks_the_largest_rate_whose_loss_falls():
     assert tables.largest_stable_lr({0.1: history([0.1] * 3, loss=[2.3, 2.3, 2.3])}) is None
 
 
+def test_a_size_whose_runs_do_not_fit_their_data_gets_no_verdict():
+    """Large LR 4 points ahead on both sizes, but on 200 images one small-LR seed ends at 90%
+    train accuracy: only the whole set is compared."""
+    hist = {}
+    for seed in range(3):
+        for fraction, small_fit in ((0.2, 0.9 if seed == 1 else 1.0), (1.0, 1.0)):
+            hist[(LARGE, fraction, seed)] = history([0.5, 1.0], [0.3, 0.64 + 0.01 * seed])
+            hist[(SMALL, fraction, seed)] = history([0.6, small_fit], [0.3, 0.60 + 0.01 * seed])
+    table = tables.size_table(hist, {0.2: 200, 1.0: 1000}, {0.2: 50, 1.0: 10}, gate=0.99)
+    small_set, whole = table.to_dict("records")
+    assert small_set["large LR ahead?"].startswith(stats.PRECONDITION_NOT_MET)
+    assert "small LR, seed 1, 90.00%" in small_set["large LR ahead?"]
+    assert small_set["lowest final train acc. (%)"] == 90.0
+    assert whole["large LR ahead?"].startswith(stats.REPRODUCED)
+
+
 def test_main_runs_wait_for_the_pilot_and_the_gate_calibration(isolated_cache, empty_committed):
     cfg = chapter_config("large_lr", "overnight")
     listed = runs.chapter_runs(cfg)

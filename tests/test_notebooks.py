@@ -1,11 +1,13 @@
 """The notebooks: jupytext pairs in sync, generated parameters cells, registered chapters."""
 
+import hashlib
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import jupytext
+import nbformat
 import papermill
 import pytest
 import yaml
@@ -36,6 +38,16 @@ def test_pair_is_in_sync(source):
         f"{pair.name} drifted from {source.name}: run lrgap pair"
     )
     assert jupytext.read(pair).metadata["kernelspec"]["name"] == "python3"
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_cell_ids_come_from_their_sources_so_re_pairing_is_quiet(source):
+    notebook = nbformat.read(source.with_suffix(".ipynb"), as_version=4)
+    ids = [c.id for c in notebook.cells]
+    assert len(set(ids)) == len(ids)
+    for index, cell in enumerate(notebook.cells):
+        digest = hashlib.sha1(cell.source.encode()).hexdigest()[:8]
+        assert cell.id in (digest, f"{digest}-{index}"), f"{source.name}: run lrgap pair"
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.name)

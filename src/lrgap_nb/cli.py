@@ -165,9 +165,22 @@ def pair_chapter(name: str) -> Path:
         if cell.cell_type == "code" and "# NBVAL_CHECK_OUTPUT" in cell.source:
             cell.outputs = result.outputs
             cell.execution_count = result.execution_count
+    _stable_cell_ids(notebook)
     target = paths.project_root() / "notebooks" / f"{chapter.notebook}.ipynb"
     nbformat.write(notebook, target)
     return target
+
+
+def _stable_cell_ids(notebook) -> None:
+    """Ids from each cell's source (jupytext draws random ones), so re-pairing changes only the
+    cells that changed; a repeated source gets its position appended."""
+    import hashlib
+
+    seen: set[str] = set()
+    for index, cell in enumerate(notebook.cells):
+        cell_id = hashlib.sha1(cell.source.encode()).hexdigest()[:8]
+        cell.id = cell_id if cell_id not in seen else f"{cell_id}-{index}"
+        seen.add(cell.id)
 
 
 def run_chapter(name: str, profile: str, overrides: dict[str, Any]) -> Path:

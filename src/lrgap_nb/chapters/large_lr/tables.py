@@ -215,16 +215,21 @@ def cifar100_table(hist: Histories | None, scale: str, reason: str) -> pd.DataFr
 
 
 def size_table(hist: Mapping[tuple[str, float, int], pd.DataFrame], images: Mapping[float, int],
-               epochs: Mapping[float, int]) -> pd.DataFrame:  # fmt: skip
-    """Final clean validation accuracy (%) per training-set fraction, large vs small LR."""
+               epochs: Mapping[float, int], gate: float) -> pd.DataFrame:  # fmt: skip
+    """Final clean validation accuracy (%) per training-set fraction, large vs small LR; a size's
+    verdict needs every run on it to end at the gate (its training set fitted)."""
     rows = []
     for fraction in sorted({k[1] for k in hist}):
-        acc = {
-            m: [100 * float(h.iloc[-1]["test_acc"]) for k, h in sorted(hist.items())
-                if k[:2] == (m, fraction)]
-            for m in (LARGE, SMALL)
-        }  # fmt: skip
-        verdict = stats.compare(acc[LARGE], acc[SMALL], MIN_EFFECT, " pts", paired=True)
+        runs = {k: h.iloc[-1] for k, h in sorted(hist.items()) if k[1] == fraction}
+        acc = {m: [100 * float(r["test_acc"]) for k, r in runs.items() if k[0] == m]
+               for m in (LARGE, SMALL)}  # fmt: skip
+        lowest = min(runs.items(), key=lambda item: item[1]["train_acc"])
+        unmet = stats.precondition(
+            lowest[1]["train_acc"] >= gate,
+            f"a run on {images[fraction]:,} images ends below {100 * gate:g}% train acc.: "
+            f"{lowest[0][0]}, seed {lowest[0][2]}, {100 * lowest[1]['train_acc']:.2f}%",
+        )
+        verdict = stats.compare(acc[LARGE], acc[SMALL], MIN_EFFECT, " pts", True, unmet)
         rows.append(
             {
                 "training images": images[fraction],
@@ -232,6 +237,7 @@ def size_table(hist: Mapping[tuple[str, float, int], pd.DataFrame], images: Mapp
                 "epochs": epochs[fraction],
                 "large LR val. acc. (%)": stats.mean_std(acc[LARGE], 2),
                 "small LR val. acc. (%)": stats.mean_std(acc[SMALL], 2),
+                "lowest final train acc. (%)": round(100 * float(lowest[1]["train_acc"]), 2),
                 "paper (survey, 10k / 50k of CIFAR-10)": _paper_size(fraction),
                 "large LR ahead?": str(verdict),
             }
