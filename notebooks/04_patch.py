@@ -69,6 +69,7 @@ patch_only_prob: float = None  # probability that a patched image is served patc
 patch_seed: int = None  # seed of z, zeta, the clean images and the patch-only labels (paper: 2)
 n_patch_eval: int = None  # zero images in the patch-only validation set (paper: 1000)
 calibration_betas: list = None  # patch strengths beta tried in turn, small LR on the calibration seed, if the official 0.1 does not let it memorise at this width; the first that does is used (none: beta)
+calibration_lrs: list = None  # small LRs tried in turn, each with every calibration beta, if the official 0.004 does not let small LR memorise at this width and data size; large LR + anneal then anneals to the chosen one, as officially 0.1 -> 0.004 (none: lr_small)
 calibration_epochs: int = None  # epochs of each calibration run
 calibration_seed: int = None  # calibration seed (never a reported seed)
 memorised: float = None  # patch-only accuracy that counts as memorised (our threshold)
@@ -129,10 +130,13 @@ lg.save_figure(ax.figure, "patch", "fig-patch-examples")
 # `epoch >= 30`, which is our 0-based epoch 29. Below `full` the clean images are the real
 # {ref}`5,085-image CIFAR-10 subset <cifar10-subset>` and the network narrower; the official code
 # keeps the checkpoint with the best mixed validation accuracy, so we report that epoch beside the
-# last. Where the profile lists patch strengths to calibrate, small LR trains on a calibration
-# seed (never reported) with each strength $\beta$ in turn, and the first that lets it memorise
-# the patch is used (the survey report found that changing the patch settings much makes both
-# rates either ignore the patch or overfit to it). The clean-only references train large LR +
+# last. Where the profile lists settings to calibrate, small LR trains on a calibration seed
+# (never reported) with each small rate in turn and, for each, each strength $\beta$ in turn;
+# the first setting that lets it memorise the patch is used, and large LR + anneal then anneals
+# to that small rate, as the official 0.1 anneals to 0.004 (the survey report found that
+# changing the patch settings much makes both rates either ignore the patch or overfit to it).
+# On the subset an epoch is a tenth of the official number of SGD steps, so a rate tuned for
+# 50,000 images may learn far too little here. The clean-only references train large LR +
 # anneal on a random 20% and 84% of the clean images, for as many SGD steps as the patched runs.
 # This profile:
 
@@ -141,19 +145,19 @@ lg.show_markdown(lg.patch.tables.describe(cfg))
 
 # %%
 results = lg.patch.runs.execute(cfg)  # from the results cache when present
-listed, beta = lg.patch.runs.calibration(cfg)
-calibration = lg.train.histories(listed, results)  # beta -> history
+listed, chosen = lg.patch.runs.calibration(cfg)
+calibration = lg.train.histories(listed, results)  # (small LR, beta) -> history
 hist = lg.train.histories(lg.patch.runs.main_configs(cfg), results)
 references = lg.train.histories(lg.patch.runs.reference_configs(cfg), results)
-scale = lg.patch.tables.scale(cfg, beta)
+scale = lg.patch.tables.scale(cfg, chosen)
 
 # %% [markdown]
-# ## Calibration of the patch strength
+# ## Calibration of the small rate and the patch strength
 
 # %%
-calibration_table = lg.patch.tables.calibration_table(calibration, beta, cfg.memorised)
+calibration_table = lg.patch.tables.calibration_table(calibration, chosen, cfg.memorised)
 lg.save_table(calibration_table, "patch", "calibration")
-lg.show_markdown(lg.patch.tables.calibration_sentence(cfg, beta, calibration))
+lg.show_markdown(lg.patch.tables.calibration_sentence(cfg, chosen, calibration))
 calibration_table
 
 # %% [markdown]

@@ -222,7 +222,8 @@ def test_full_profile_matches_the_official_code():
 
 
 def test_clean_references_train_as_many_sgd_steps_on_clean_images():
-    cfg = chapter_config("patch", "overnight")
+    overnight = chapter_config("patch", "overnight")  # without its calibration: the step arithmetic
+    cfg = dataclasses.replace(overnight, calibration_lrs=(), calibration_betas=())
     refs = runs.reference_configs(cfg)
     assert {f for f, _ in refs} == {0.2, 0.84} and {s for _, s in refs} == set(cfg.seeds)
     for (fraction, seed), config in refs.items():
@@ -248,30 +249,53 @@ def patch_history(patch_only: list[float], clean: list[float]) -> pd.DataFrame:
     )
 
 
-def test_calibration_tries_betas_in_turn_and_stops_at_the_first_that_memorises(
+def test_calibration_tries_rates_then_betas_in_turn_and_stops_at_the_first_that_memorises(
     isolated_cache, empty_committed
 ):
     cfg = chapter_config("patch", "overnight")
     assert cfg.calibration_seed not in cfg.seeds
-    listed, beta = runs.calibration(cfg)
-    assert list(listed) == [0.1] and beta is None  # only the official strength is listed first
+    official = runs.Setting(0.004, 0.1)
+    listed, setting = runs.calibration(cfg)
+    assert list(listed) == [official] and setting is None  # the official setting first
     assert [r.config for r in runs.chapter_runs(cfg)] == list(listed.values())
+    assert listed[official].lr == 0.004 and listed[official].lr_milestones == ()
 
-    def store(beta_, last_patch_only):
+    def store(setting_, last_patch_only):
         history = patch_history([0.1, last_patch_only], [0.3, 0.3])
         payload = {"history": history.to_dict("records")}
-        config = runs.calibration_config(cfg, beta_)
+        config = runs.calibration_config(cfg, setting_)
         results.cached("patch_train", config, lambda: payload, runs.PROTOCOL)
 
-    store(0.1, 0.5)  # the official strength does not let small LR memorise at this width
-    listed, beta = runs.calibration(cfg)
-    assert list(listed) == [0.1, 0.2] and beta is None
-    store(0.2, 0.9)
-    listed, beta = runs.calibration(cfg)
-    assert list(listed) == [0.1, 0.2] and beta == 0.2
+    for beta in cfg.calibration_betas:  # the official rate memorises at no strength tried
+        store(runs.Setting(0.004, beta), 0.093)
+    listed, setting = runs.calibration(cfg)
+    assert list(listed)[-1] == runs.Setting(0.04, 0.1) and setting is None
+    store(runs.Setting(0.04, 0.1), 0.5)
+    store(runs.Setting(0.04, 0.2), 0.9)
+    listed, setting = runs.calibration(cfg)
+    assert len(listed) == 5 and setting == runs.Setting(0.04, 0.2)
     main = runs.main_configs(cfg)
     assert all(PatchConfig.from_name(c.dataset).beta == 0.2 for c in main.values())
-    assert len(runs.chapter_runs(cfg)) == 2 + 9 + 6
+    large = main[(LARGE, 0)]
+    assert (large.lr, large.lr_factors) == (0.4, (0.1,))  # anneals 0.4 -> 0.04, the chosen rate
+    assert main[(SMALL, 0)].lr == main[(NOISE, 0)].lr == 0.04
+    references = runs.reference_configs(cfg)
+    assert all((c.lr, c.lr_factors) == (0.4, (0.1,)) for c in references.values())
+    assert len(runs.chapter_runs(cfg)) == 5 + 9 + 6
+
+
+def test_calibration_sentence_names_what_failed_and_what_is_used():
+    cfg = chapter_config("patch", "overnight")
+    failed = {runs.Setting(0.004, b): patch_history([0.1, 0.093], [0.3, 0.3]) for b in (0.1, 0.2)}
+    works = {**failed, runs.Setting(0.04, 0.1): patch_history([0.5, 0.95], [0.3, 0.4])}
+    sentence = tables.calibration_sentence(cfg, runs.Setting(0.04, 0.1), works)
+    assert sentence.startswith("The 2 settings tried before (from the official small LR 0.004")
+    assert "anneals to 0.04" in sentence
+    table = tables.calibration_table(works, runs.Setting(0.04, 0.1), cfg.memorised)
+    assert table["used"].tolist() == [False, False, True]
+    assert table["patch-only acc. (%)"].tolist() == [9.3, 9.3, 95.0]
+    none = tables.calibration_sentence(cfg, runs.Setting(0.004, 0.2), failed)
+    assert none.startswith("No setting tried lets small LR memorise the patch")
 
 
 def mechanism(small_memorises: bool) -> dict:
@@ -338,3 +362,4 @@ def test_small_profiles_use_the_real_subset(profile):
     if profile == "overnight":
         assert (cfg.model, cfg.model_width) == ("wrn16_1", None)  # the paper's base width 16
         assert cfg.calibration_betas[0] == cfg.beta  # the official strength is tried first
+        assert cfg.calibration_lrs[0] == cfg.lr_small  # and the official small rate

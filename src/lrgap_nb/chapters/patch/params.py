@@ -60,6 +60,14 @@ class PatchParams(ChapterParams):
         paper=False,
         check=positive(),
     )
+    calibration_lrs: tuple[float, ...] = param(
+        (),
+        "small LRs tried in turn, each with every calibration beta, if the official 0.004 does "
+        "not let small LR memorise at this width and data size; large LR + anneal then anneals "
+        "to the chosen one, as officially 0.1 -> 0.004 (none: lr_small)",
+        paper=False,
+        check=positive(),
+    )
     calibration_epochs: int = param(
         10, "epochs of each calibration run", paper=False, check=positive()
     )
@@ -111,6 +119,8 @@ class PatchParams(ChapterParams):
             "model": "wrn16_1",
             "epochs": 40,
             "anneal_epoch": 20,
+            "lr_large": 0.4,  # the large-LR chapter's pilot: the largest stable rate here
+            "calibration_lrs": (0.004, 0.04),
             "calibration_betas": (0.1, 0.2, 0.4),
         },
         "full": {},

@@ -1,13 +1,16 @@
-"""What the patch chapter trains: a patch-strength calibration, three methods, clean references.
+"""What the patch chapter trains: a calibration of the small LR and the patch strength, three
+methods, clean references.
 
 Every run is a "patch_train" Run: lrgap_nb.train's runner, called from this module so that any
-worker process first registers the "patch:..." dataset names. With `calibration_betas`, beta is searched in
-turn on the calibration seed: `chapter_runs` lists the calibration runs up to the first one not
-yet cached, so repeated `lrgap sweep patch` calls walk the search, then train the chosen setting.
+worker process first registers the "patch:..." dataset names. With `calibration_lrs` and
+`calibration_betas`, the small LR and the patch strength are searched in turn on the calibration
+seed: `chapter_runs` lists the calibration runs up to the first one not yet cached, so repeated
+`lrgap sweep patch` calls walk the search, then train the chosen setting.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -70,55 +73,72 @@ def _common(cfg: PatchParams, seed: int, **extra) -> TrainConfig:
     return TrainConfig(**{**settings, **extra})
 
 
-def calibration_config(cfg: PatchParams, beta: float) -> TrainConfig:
-    """Small LR, no anneal, on the calibration seed, with patch strength `beta`."""
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    """What the calibration chooses: the small LR (large LR + anneal anneals to it) and beta."""
+
+    lr_small: float
+    beta: float
+
+
+def calibration_config(cfg: PatchParams, setting: Setting) -> TrainConfig:
+    """Small LR, no anneal, on the calibration seed, with the setting's rate and patch strength."""
     return _common(
         cfg,
         cfg.calibration_seed,
-        lr=cfg.lr_small,
+        lr=setting.lr_small,
         epochs=cfg.calibration_epochs,
-        dataset=patch_config(cfg, beta).name,
+        dataset=patch_config(cfg, setting.beta).name,
     )
 
 
-def calibration(cfg: PatchParams) -> tuple[dict[float, TrainConfig], float | None]:
-    """The calibration runs to list and the chosen beta (None while the search is unfinished).
+def calibration(cfg: PatchParams) -> tuple[dict[Setting, TrainConfig], Setting | None]:
+    """The calibration runs to list and the chosen setting (None while the search is unfinished).
 
-    Betas are tried in order; the first whose small-LR patch-only accuracy reaches `memorised`
-    is chosen; if none does, the last (strongest) one is, and the chapter says so.
+    Small LRs are tried in order, each with every beta in order; the first setting whose small-LR
+    patch-only accuracy reaches `memorised` is chosen; if none does, the last one is (the
+    largest rate and strongest patch), and the chapter says so.
     """
-    if not cfg.calibration_betas:
-        return {}, cfg.beta
+    if not cfg.calibration_betas and not cfg.calibration_lrs:
+        return {}, Setting(cfg.lr_small, cfg.beta)
     listed = {}
-    for beta in cfg.calibration_betas:
-        listed[beta] = calibration_config(cfg, beta)
-        result = run(listed[beta]).lookup()
-        if result is None:
-            return listed, None
-        if tables.memorises(history_frame(result), cfg.memorised):
-            return listed, beta
-    return listed, cfg.calibration_betas[-1]
+    for lr_small in cfg.calibration_lrs or (cfg.lr_small,):
+        for beta in cfg.calibration_betas or (cfg.beta,):
+            setting = Setting(lr_small, beta)
+            listed[setting] = calibration_config(cfg, setting)
+            result = run(listed[setting]).lookup()
+            if result is None:
+                return listed, None
+            if tables.memorises(history_frame(result), cfg.memorised):
+                return listed, setting
+    return listed, setting
 
 
-def _chosen_beta(cfg: PatchParams) -> float:
-    beta = calibration(cfg)[1]
-    if beta is None:
+def chosen(cfg: PatchParams) -> Setting:
+    setting = calibration(cfg)[1]
+    if setting is None:
         raise LookupError(
             "the patch calibration is not finished: run `lrgap sweep patch` until it trains "
             "the main runs (each call adds the next calibration run)"
         )
-    return beta
+    return setting
+
+
+def anneal_factor(cfg: PatchParams, setting: Setting) -> float:
+    """Large LR's factor at the anneal: to the chosen small LR when the rate was calibrated."""
+    return round(setting.lr_small / cfg.lr_large, 12) if cfg.calibration_lrs else cfg.lr_factor
 
 
 def main_configs(cfg: PatchParams) -> dict[tuple[str, int], TrainConfig]:
     """(method, seed) -> TrainConfig: large LR annealed at `anneal_epoch`, small LR, small + noise."""
-    dataset = patch_config(cfg, _chosen_beta(cfg)).name
-    anneal = dict(lr_milestones=(cfg.anneal_epoch,), lr_factors=(cfg.lr_factor,))
+    setting = chosen(cfg)
+    dataset = patch_config(cfg, setting.beta).name
+    anneal = dict(lr_milestones=(cfg.anneal_epoch,), lr_factors=(anneal_factor(cfg, setting),))
     noisy = dict(
         noise=cfg.noise, noise_milestones=(cfg.anneal_epoch,), noise_factors=(cfg.noise_factor,)
     )
-    methods = {LARGE: dict(lr=cfg.lr_large, **anneal), SMALL: dict(lr=cfg.lr_small),
-               NOISE: dict(lr=cfg.lr_small, **noisy)}  # fmt: skip
+    methods = {LARGE: dict(lr=cfg.lr_large, **anneal), SMALL: dict(lr=setting.lr_small),
+               NOISE: dict(lr=setting.lr_small, **noisy)}  # fmt: skip
     return {
         (method, seed): _common(cfg, seed, dataset=dataset, **methods[method])
         for seed in cfg.seeds
@@ -129,6 +149,7 @@ def main_configs(cfg: PatchParams) -> dict[tuple[str, int], TrainConfig]:
 def reference_configs(cfg: PatchParams) -> dict[tuple[float, int], TrainConfig]:
     """(fraction, seed) -> clean-only large LR + anneal on that fraction, as many SGD steps."""
     whole = cfg.train_subset or SIZES[cfg.dataset]
+    factor = anneal_factor(cfg, chosen(cfg))
     out = {}
     for fraction in cfg.reference_fractions:
         images = max(1, round(fraction * whole))
@@ -145,16 +166,16 @@ def reference_configs(cfg: PatchParams) -> dict[tuple[float, int], TrainConfig]:
                 epochs=round(cfg.epochs * stretch),
                 lr=cfg.lr_large,
                 lr_milestones=(round(cfg.anneal_epoch * stretch),),
-                lr_factors=(cfg.lr_factor,),
+                lr_factors=(factor,),
             )
     return out
 
 
 def chapter_runs(cfg: PatchParams) -> list[Run]:
     """Calibration first, then seed by seed every method, then the clean references."""
-    listed, beta = calibration(cfg)
+    listed, setting = calibration(cfg)
     runs = [run(c) for c in listed.values()]
-    if beta is None:
+    if setting is None:
         return runs
     configs = [*main_configs(cfg).values(), *reference_configs(cfg).values()]
     return runs + [run(c) for c in configs]

@@ -28,20 +28,21 @@ def memorises(history: pd.DataFrame, threshold: float) -> bool:
     return float(history["patch_only_acc"].iloc[-1]) >= threshold
 
 
-def calibration_table(
-    calibration: Mapping[float, pd.DataFrame], chosen: float, threshold: float
-) -> pd.DataFrame:
-    """Per patch strength beta tried: small LR's last patch-only and clean accuracy, memorised?"""
+def calibration_table(calibration: Mapping, chosen, threshold: float) -> pd.DataFrame:
+    """Per setting tried (small LR, beta): small LR's last patch-only and clean accuracy and
+    whether it memorised the patch; `calibration` maps a runs.Setting to its history."""
     rows = [
         {
-            "beta": beta,
+            "small LR": setting.lr_small,
+            "beta": setting.beta,
             "epochs": int(h["epoch"].iloc[-1]),
+            "train acc. (%)": round(100 * float(h["train_acc"].iloc[-1]), 2),
             "patch-only acc. (%)": round(100 * float(h["patch_only_acc"].iloc[-1]), 2),
             "clean val. acc. (%)": round(100 * float(h["test_acc"].iloc[-1]), 2),
             f"memorised (>= {100 * threshold:g}%)": memorises(h, threshold),
-            "used": beta == chosen,
+            "used": setting == chosen,
         }
-        for beta, h in calibration.items()
+        for setting, h in calibration.items()
     ]
     return pd.DataFrame(rows)
 
@@ -204,33 +205,47 @@ def claims(claim_table: pd.DataFrame, scale: str) -> list[dict]:
     ]  # fmt: skip
 
 
-def scale(cfg, beta: float | None) -> str:
-    """The main runs' scale in one line, for tables and the claims table."""
+def scale(cfg, setting=None) -> str:
+    """The main runs' scale in one line, for tables and the claims table; `setting` (the
+    calibration's choice) is named where it departs from the official rates and strength."""
     images = cfg.train_subset or {"cifar10": 50_000, "cifar10_subset": 5_085}[cfg.dataset]
-    strength = "" if beta in (None, cfg.beta) else f", patch beta {beta:g}"
+    chosen = ""
+    if setting is not None and (setting.lr_small, cfg.lr_large) != (0.004, 0.1):
+        chosen += f", LR {cfg.lr_large:g} / {setting.lr_small:g}"
+    if setting is not None and setting.beta != cfg.beta:
+        chosen += f", patch beta {setting.beta:g}"
     return (
         f"{network_name(cfg.model, cfg.model_width)}, patched {cfg.dataset} ({images:,} images)"
-        f"{strength}, {cfg.epochs} epochs"
+        f"{chosen}, {cfg.epochs} epochs"
     )
 
 
 def describe(cfg) -> str:
     """What runs at this profile, in Markdown (numbers read from the parameters)."""
+    rates = (
+        f"- large LR {cfg.lr_large:g}, annealed after epoch {cfg.anneal_epoch} to the small LR "
+        "the calibration chooses; small LR: the calibration's choice;"
+        if cfg.calibration_lrs
+        else f"- large LR {cfg.lr_large:g} ×{cfg.lr_factor:g} after epoch {cfg.anneal_epoch}; "
+        f"small LR {cfg.lr_small:g};"
+    )
+    beta = "the calibration's choice" if cfg.calibration_betas else f"{cfg.beta:g}"
     lines = [
         f"- network and data: {scale(cfg, None)}, batch {cfg.batch_size};",
-        f"- large LR {cfg.lr_large:g} ×{cfg.lr_factor:g} after epoch {cfg.anneal_epoch}; small "
-        f"LR {cfg.lr_small:g}; noise {cfg.noise:g} ×{cfg.noise_factor:g} after epoch "
-        f"{cfg.anneal_epoch};",
-        f"- patch: sigma_z {cfg.sigma_z:g}, beta {cfg.beta:g}, alpha {cfg.alpha:g}, "
+        f"{rates} noise {cfg.noise:g} ×{cfg.noise_factor:g} after epoch {cfg.anneal_epoch};",
+        f"- patch: sigma_z {cfg.sigma_z:g}, beta {beta}, alpha {cfg.alpha:g}, "
         f"{100 * cfg.clean_frac:g}% clean, patch-only probability {cfg.patch_only_prob:g}; "
         f"{cfg.n_patch_eval} patch-only validation images;",
         f"- seeds {', '.join(map(str, cfg.seeds))}; memorised at {100 * cfg.memorised:g}% "
         f"patch-only accuracy, near chance at most {100 * cfg.near_chance:g}%;",
     ]
-    if cfg.calibration_betas:
+    if cfg.calibration_betas or cfg.calibration_lrs:
+        rates = cfg.calibration_lrs or (cfg.lr_small,)
+        betas = cfg.calibration_betas or (cfg.beta,)
         lines.append(
-            f"- calibration: beta {', '.join(f'{b:g}' for b in cfg.calibration_betas)} in turn, "
-            f"{cfg.calibration_epochs} epochs of small LR on seed {cfg.calibration_seed};"
+            f"- calibration: small LR {', '.join(f'{r:g}' for r in rates)} in turn, each with "
+            f"beta {', '.join(f'{b:g}' for b in betas)} in turn, {cfg.calibration_epochs} epochs "
+            f"on seed {cfg.calibration_seed}; the first that memorises the patch is used;"
         )
     if cfg.reference_fractions:
         lines.append(
@@ -241,20 +256,34 @@ def describe(cfg) -> str:
     return "\n".join(lines)
 
 
-def calibration_sentence(cfg, beta: float, calibration: Mapping[float, pd.DataFrame]) -> str:
-    """Which patch strength the runs use and why (Markdown)."""
-    if not cfg.calibration_betas:
-        return f"No calibration at this profile: the patch strength is beta = {cfg.beta:g}."
-    if not memorises(calibration[beta], cfg.memorised):
+def calibration_sentence(cfg, chosen, calibration: Mapping) -> str:
+    """Which small LR and patch strength the runs use and why (Markdown)."""
+    if not calibration:
         return (
-            f"No strength tried lets small LR memorise the patch within {cfg.calibration_epochs} "
-            f"epochs; the runs below use the strongest, beta = {beta:g}."
+            f"No calibration at this profile: small LR {chosen.lr_small:g}, patch strength "
+            f"beta = {chosen.beta:g}."
         )
-    if beta == cfg.beta:
+    where = f"within {cfg.calibration_epochs} epochs at this width and data size"
+    if not memorises(calibration[chosen], cfg.memorised):
         return (
-            f"The official strength beta = {beta:g} lets small LR memorise the patch: it is used."
+            f"No setting tried lets small LR memorise the patch {where}; the runs below use the "
+            f"last, small LR {chosen.lr_small:g} and beta = {chosen.beta:g}, and the claims that "
+            "need memorisation say so."
         )
+    failed = [s for s in calibration if s != chosen]
+    before = (
+        f"The {len(failed)} setting{'s' if len(failed) > 1 else ''} tried before "
+        f"(from the official small LR {failed[0].lr_small:g} and beta = {failed[0].beta:g}) "
+        f"did not let small LR memorise the patch {where}. "
+        if failed
+        else ""
+    )
+    anneal = (
+        f"; large LR + anneal starts at {cfg.lr_large:g} and anneals to {chosen.lr_small:g}"
+        if cfg.calibration_lrs
+        else ""
+    )
     return (
-        f"The official strength beta = {cfg.beta:g} does not let small LR memorise the patch in "
-        f"{cfg.calibration_epochs} epochs at this width; the runs below use beta = {beta:g}."
+        f"{before}Small LR {chosen.lr_small:g} with beta = {chosen.beta:g} memorises it: the runs "
+        f"below use it{anneal}."
     )
