@@ -102,6 +102,34 @@ def test_sweep_reports_ran_cached_and_failed(tmp_path):
     assert "ValueError: negative values are refused" in report.summary()
 
 
+def test_staged_runs_are_listed_and_run_until_no_stage_adds_one(tmp_path):
+    """A calibration (value 1) decides the next stage (value 2, then 3): one call runs all."""
+    log = tmp_path / "log"
+
+    def list_runs():
+        stages = [slow_run(v, log, 0.0) for v in (1, 2, 3)]
+        done = sum(r.lookup() is not None for r in stages)
+        return stages[: done + 1]
+
+    report = sweep.execute_stages(list_runs)
+    assert report.counts() == {"cached": 0, "ran": 3, "failed": 0}
+    assert [line.split()[0] for line in computations(log)] == ["1", "2", "3"]
+    assert sweep.execute_stages(list_runs).counts() == {"cached": 3, "ran": 0, "failed": 0}
+
+
+def test_a_failed_stage_ends_the_sweep_before_the_next_is_listed(tmp_path):
+    log = tmp_path / "log"
+    listings = []
+
+    def list_runs():
+        listings.append(1)
+        first = slow_run(-1, log, 0.0)  # fails
+        return [first] if first.lookup() is None else [first, slow_run(2, log, 0.0)]
+
+    report = sweep.execute_stages(list_runs)
+    assert report.counts() == {"cached": 0, "ran": 0, "failed": 1} and len(listings) == 1
+
+
 def test_local_pool_executor_through_the_sweep(tmp_path):
     log = tmp_path / "log"
     executor = sweep.make_executor("local", workers=2)

@@ -298,10 +298,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from . import sweep
 
     overrides = parse_overrides(args.param)
-    runs = check_before_running(args.name, chapter_config(args.name, args.profile, **overrides))
+    cfg = chapter_config(args.name, args.profile, **overrides)
+    check_before_running(args.name, cfg)
     executor = sweep.make_executor(args.executor, args.workers, args.address)
-    try:
-        report = sweep.execute(runs, executor)
+    try:  # each pass checks the runs a finished stage (pilot, calibration) has just listed
+        report = sweep.execute_stages(lambda: check_before_running(args.name, cfg), executor)
     finally:
         sweep.close_executor(executor)
     print(report.summary())

@@ -11,7 +11,7 @@ import dataclasses
 import multiprocessing
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Any
 
@@ -127,6 +127,24 @@ def execute(runs: Sequence[Run], executor: Any | None = None, poll_s: float = 0.
                     time.sleep(poll_s)
     for row in rows:
         row.setdefault("error", "")
+    return SweepReport(rows, time.perf_counter() - start)
+
+
+def execute_stages(
+    list_runs: Callable[[], Sequence[Run]], executor: Any | None = None
+) -> SweepReport:
+    """Execute a chapter whose later runs are listed only once earlier ones are cached (a pilot or
+    calibration decides their configs): list, execute, list again, until a listing adds no new
+    run or a run fails. One report over all the passes."""
+    start = time.perf_counter()
+    rows: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    while new := [r for r in dict.fromkeys(list_runs()) if (r.kind, r.key) not in seen]:
+        report = execute(new, executor)
+        rows += report.rows
+        seen.update((r.kind, r.key) for r in new)
+        if report.counts()["failed"]:
+            break
     return SweepReport(rows, time.perf_counter() - start)
 
 

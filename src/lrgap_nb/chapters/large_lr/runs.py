@@ -5,8 +5,8 @@ Every training run is a `train` Run (lrgap_nb.train: checkpointed each epoch, ca
 Two optional calibrations on a seed that is never reported decide the plan: with
 `lr_from_pilot` the rates come from the pilot; with `epochs_from_gate` the anneal comes after the
 epochs the small LR needs to reach the gate (times `gate_margin`) and training lasts twice that.
-`chapter_runs` lists each stage only once the one before is cached, so repeated `lrgap sweep`
-calls (or `execute`) walk the stages.
+`chapter_runs` lists each stage only once the one before is cached; `lrgap sweep` (and `execute`)
+list again after each stage, so one call walks them all.
 """
 
 from __future__ import annotations
@@ -150,8 +150,8 @@ def _plan_or_fail(cfg: LargeLRParams) -> Plan:
     p = plan(cfg)
     if p is None:
         raise LookupError(
-            "the LR pilot or the gate calibration is not cached yet: run `lrgap sweep large_lr` "
-            "until it trains the main runs (each call trains the next stage)"
+            "the LR pilot or the gate calibration is not cached yet: `lrgap sweep large_lr` "
+            "trains them, then the main runs"
         )
     return p
 

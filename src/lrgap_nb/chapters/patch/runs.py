@@ -4,8 +4,8 @@ methods, clean references.
 Every run is a "patch_train" Run: lrgap_nb.train's runner, called from this module so that any
 worker process first registers the "patch:..." dataset names. With `calibration_lrs` and
 `calibration_betas`, the small LR and the patch strength are searched in turn on the calibration
-seed: `chapter_runs` lists the calibration runs up to the first one not yet cached, so repeated
-`lrgap sweep patch` calls walk the search, then train the chosen setting.
+seed: `chapter_runs` lists the calibration runs up to the first one not yet cached, and
+`lrgap sweep patch` lists again after each, walking the search, then training the chosen setting.
 """
 
 from __future__ import annotations
@@ -118,8 +118,8 @@ def chosen(cfg: PatchParams) -> Setting:
     setting = calibration(cfg)[1]
     if setting is None:
         raise LookupError(
-            "the patch calibration is not finished: run `lrgap sweep patch` until it trains "
-            "the main runs (each call adds the next calibration run)"
+            "the patch calibration is not finished: `lrgap sweep patch` trains it, then the "
+            "main runs"
         )
     return setting
 
