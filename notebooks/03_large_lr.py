@@ -160,6 +160,10 @@ lg.save_figure(axes[0].figure, "large_lr", "fig-large-lr-pilot")
 gate_history = lg.large_lr.runs.gate_history(cfg, results)
 lg.show_markdown(lg.large_lr.tables.schedule_sentence(cfg, plan, gate_history))
 
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-large-lr-gate", "caption": "Gate calibration: the small rate at a constant LR on the calibration seed (one run, no band), running train accuracy (solid) and validation accuracy (dotted) against epochs; the dashed line is the gate and the dotted vertical line the anneal it sets for the main runs."}}
+ax = lg.large_lr.figures.gate_calibration(gate_history, cfg.gate, anneal)
+lg.save_figure(ax.figure, "large_lr", "fig-large-lr-gate")
+
 # %% [markdown]
 # ## Train and validation accuracy against epochs (survey Figures 1 and 3)
 #

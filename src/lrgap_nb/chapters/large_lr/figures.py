@@ -1,5 +1,5 @@
-"""The large-LR chapter's figures: the LR pilot, accuracy against epochs (survey Figures 1 and 3)
-and accuracy against training-set size. Bands are plotting.BAND (mean ± one std across seeds)."""
+"""The large-LR chapter's figures: the LR pilot, the gate calibration, accuracy against epochs
+(survey Figures 1 and 3) and accuracy against training-set size. Bands are plotting.BAND (mean ± one std across seeds)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,26 @@ def pilot(histories: Mapping[float, pd.DataFrame], chosen: float | None):
     axes[1].set(xlabel="epoch", ylabel="train accuracy (%, running)")
     axes[1].legend(fontsize="small")
     return axes
+
+
+def gate_calibration(history: pd.DataFrame | None, gate: float, anneal_epoch: int):
+    """The small LR's gate calibration on the calibration seed: running train and validation
+    accuracy against epochs, the gate and the anneal it sets; a note where the profile has none."""
+    ax = plotting.axes(1)[0]
+    if history is None:
+        ax.text(0.5, 0.5, "no gate calibration at this profile:\nthe schedule is the profile's",
+                ha="center", va="center", transform=ax.transAxes)  # fmt: skip
+        ax.set_axis_off()
+        return ax
+    colour = plotting.colour(SMALL)
+    ax.plot(history["epoch"], 100 * history["train_acc"], color=colour, label="train (running)")
+    ax.plot(history["epoch"], 100 * history["test_acc"], color=colour, linestyle=":",
+            label="validation")  # fmt: skip
+    ax.axhline(100 * gate, color="black", linewidth=0.8, linestyle="--", label="gate")
+    plotting.mark_anneal(ax, anneal_epoch + 0.5, "anneal of the main runs")
+    ax.set(xlabel="epoch", ylabel="accuracy (%)")
+    ax.legend(fontsize="small")
+    return ax
 
 
 def accuracy_curves(histories: Mapping[tuple, pd.DataFrame], anneal_epoch: int, gate: float):
