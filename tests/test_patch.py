@@ -294,6 +294,7 @@ def test_calibration_sentence_names_what_failed_and_what_is_used():
     table = tables.calibration_table(works, runs.Setting(0.04, 0.1), cfg.memorised)
     assert table["used"].tolist() == [False, False, True]
     assert table["patch-only acc. (%)"].tolist() == [9.3, 9.3, 95.0]
+    assert str(runs.Setting(0.04, 0.1)) == "small LR 0.04, beta 0.1"  # its wall-time row
     none = tables.calibration_sentence(cfg, runs.Setting(0.004, 0.2), failed)
     assert none.startswith("No setting tried lets small LR memorise the patch")
 

@@ -80,6 +80,9 @@ class Setting:
     lr_small: float
     beta: float
 
+    def __str__(self) -> str:
+        return f"small LR {self.lr_small:g}, beta {self.beta:g}"
+
 
 def calibration_config(cfg: PatchParams, setting: Setting) -> TrainConfig:
     """Small LR, no anneal, on the calibration seed, with the setting's rate and patch strength."""
