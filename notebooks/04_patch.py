@@ -70,7 +70,7 @@ patch_seed: int = None  # seed of z, zeta, the clean images and the patch-only l
 n_patch_eval: int = None  # zero images in the patch-only validation set (paper: 1000)
 calibration_betas: list = None  # patch strengths beta tried in turn, small LR on the calibration seed, if the official 0.1 does not let it memorise at this width; the first that does is used (none: beta)
 calibration_lrs: list = None  # small LRs tried in turn, each with every calibration beta, if the official 0.004 does not let small LR memorise at this width and data size; large LR + anneal then anneals to the chosen one, as officially 0.1 -> 0.004 (none: lr_small)
-calibration_epochs: int = None  # epochs of each calibration run
+calibration_epochs: int = None  # epochs of each calibration run (none: anneal_epoch, the first phase, in which the claim asks small LR to memorise the patch)
 calibration_seed: int = None  # calibration seed (never a reported seed)
 memorised: float = None  # patch-only accuracy that counts as memorised (our threshold)
 near_chance: float = None  # patch-only accuracy that counts as not fitted (chance is 0.1)
@@ -136,7 +136,12 @@ lg.save_figure(ax.figure, "patch", "fig-patch-examples")
 # to that small rate, as the official 0.1 anneals to 0.004 (the survey report found that
 # changing the patch settings much makes both rates either ignore the patch or overfit to it).
 # On the subset an epoch is a tenth of the official number of SGD steps, so a rate tuned for
-# 50,000 images may learn far too little here. The clean-only references train large LR +
+# 50,000 images may learn far too little here. Each calibration run lasts the first phase (the
+# epochs before the anneal), the span in which the claim asks small LR to memorise the patch.
+# At `overnight` the calibration first ran 10 epochs, which chose a stronger patch
+# ($\beta = 0.4$); with it, large LR + anneal on the first reported seed learned the patch before
+# the anneal, and we then set the calibration to the first phase's length. That run is not
+# reported; the change was made after seeing it. The clean-only references train large LR +
 # anneal on a random 20% and 84% of the clean images, for as many SGD steps as the patched runs.
 # This profile:
 

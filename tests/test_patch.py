@@ -14,6 +14,7 @@ from lrgap_nb.chapters.patch import dataset as patch
 from lrgap_nb.chapters.patch import runs, tables
 from lrgap_nb.chapters.patch.dataset import CLEAN, MIXED, PATCH_ONLY, PATCHED, PatchConfig
 from lrgap_nb.chapters.patch.params import LARGE, METHODS, NOISE, SMALL
+from lrgap_nb.params import ParameterError
 
 N_TRAIN, N_TEST, K = 500, 300, 10
 START, STOP = 12, 19  # rows and columns 12-18
@@ -259,6 +260,7 @@ def test_calibration_tries_rates_then_betas_in_turn_and_stops_at_the_first_that_
     assert list(listed) == [official] and setting is None  # the official setting first
     assert [r.config for r in runs.chapter_runs(cfg)] == list(listed.values())
     assert listed[official].lr == 0.004 and listed[official].lr_milestones == ()
+    assert listed[official].epochs == cfg.anneal_epoch == 20  # the first phase, as the claim
 
     def store(setting_, last_patch_only):
         history = patch_history([0.1, last_patch_only], [0.3, 0.3])
@@ -282,6 +284,11 @@ def test_calibration_tries_rates_then_betas_in_turn_and_stops_at_the_first_that_
     references = runs.reference_configs(cfg)
     assert all((c.lr, c.lr_factors) == (0.4, (0.1,)) for c in references.values())
     assert len(runs.chapter_runs(cfg)) == 5 + 9 + 6
+
+
+def test_a_calibration_longer_than_the_first_phase_is_refused():
+    with pytest.raises(ParameterError, match="calibration_epochs 30 exceeds the first phase"):
+        chapter_config("patch", "overnight", calibration_epochs=30)
 
 
 def test_calibration_sentence_names_what_failed_and_what_is_used():

@@ -68,8 +68,12 @@ class PatchParams(ChapterParams):
         paper=False,
         check=positive(),
     )
-    calibration_epochs: int = param(
-        10, "epochs of each calibration run", paper=False, check=positive()
+    calibration_epochs: int | None = param(
+        None,
+        "epochs of each calibration run (none: anneal_epoch, the first phase, in which the claim "
+        "asks small LR to memorise the patch)",
+        paper=False,
+        check=positive(),
     )
     calibration_seed: int = param(
         100, "calibration seed (never a reported seed)", paper=False, check=non_negative()
@@ -126,11 +130,21 @@ class PatchParams(ChapterParams):
         "full": {},
     }
 
+    @property
+    def calibration_length(self) -> int:
+        """Epochs of each calibration run."""
+        return self.calibration_epochs or max(1, self.anneal_epoch)
+
     def check(self) -> None:
         if self.anneal_epoch >= self.epochs:
             raise ParameterError(f"anneal_epoch {self.anneal_epoch} is not before {self.epochs}")
         if self.clean_frac >= 1 or self.patch_only_prob > 1:
             raise ParameterError("clean_frac must be below 1 and patch_only_prob at most 1")
+        if self.calibration_epochs is not None and self.calibration_epochs > self.anneal_epoch:
+            raise ParameterError(
+                f"calibration_epochs {self.calibration_epochs} exceeds the first phase "
+                f"(anneal_epoch {self.anneal_epoch}): memorising later is not what the claim asks"
+            )
         if any(f > 1 for f in self.reference_fractions):
             raise ParameterError(f"reference_fractions {self.reference_fractions} exceed 1")
 

@@ -90,7 +90,7 @@ def calibration_config(cfg: PatchParams, setting: Setting) -> TrainConfig:
         cfg,
         cfg.calibration_seed,
         lr=setting.lr_small,
-        epochs=cfg.calibration_epochs,
+        epochs=cfg.calibration_length,
         dataset=patch_config(cfg, setting.beta).name,
     )
 

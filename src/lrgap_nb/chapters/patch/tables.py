@@ -244,7 +244,7 @@ def describe(cfg) -> str:
         betas = cfg.calibration_betas or (cfg.beta,)
         lines.append(
             f"- calibration: small LR {', '.join(f'{r:g}' for r in rates)} in turn, each with "
-            f"beta {', '.join(f'{b:g}' for b in betas)} in turn, {cfg.calibration_epochs} epochs "
+            f"beta {', '.join(f'{b:g}' for b in betas)} in turn, {cfg.calibration_length} epochs "
             f"on seed {cfg.calibration_seed}; the first that memorises the patch is used;"
         )
     if cfg.reference_fractions:
@@ -263,7 +263,7 @@ def calibration_sentence(cfg, chosen, calibration: Mapping) -> str:
             f"No calibration at this profile: small LR {chosen.lr_small:g}, patch strength "
             f"beta = {chosen.beta:g}."
         )
-    where = f"within {cfg.calibration_epochs} epochs at this width and data size"
+    where = f"within {cfg.calibration_length} epochs at this width and data size"
     if not memorises(calibration[chosen], cfg.memorised):
         return (
             f"No setting tried lets small LR memorise the patch {where}; the runs below use the "
