@@ -65,6 +65,11 @@ def mark_anneal(ax, at: float, label: str = "anneal") -> None:
     ax.axvline(at, label=label, **ANNEAL_STYLE)
 
 
+def mark_gate(ax, gate: float) -> None:
+    """The train-accuracy gate (a fraction) as a dashed line on a percent axis."""
+    ax.axhline(100 * gate, color="black", linewidth=0.8, linestyle="--", label="gate")
+
+
 def history_panels(
     histories: dict,
     columns: dict[str, str],
@@ -88,7 +93,7 @@ def history_panels(
         if anneal_at is not None:
             mark_anneal(ax, anneal_at)
         if gate is not None and gate[0] == column:
-            ax.axhline(100 * gate[1], color="black", linewidth=0.8, linestyle="--", label="gate")
+            mark_gate(ax, gate[1])
         ax.set(xlabel="epoch", ylabel=label)
     grid[0].legend(fontsize="small")
     return grid

@@ -1,5 +1,6 @@
 """The large-LR chapter's figures: the LR pilot, the gate calibration, accuracy against epochs
-(survey Figures 1 and 3) and accuracy against training-set size. Bands are plotting.BAND (mean ± one std across seeds)."""
+(survey Figures 1 and 3) and accuracy against training-set size. Bands are plotting.BAND (mean
+± one std across seeds)."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ def gate_calibration(history: pd.DataFrame | None, gate: float, anneal_epoch: in
     ax.plot(history["epoch"], 100 * history["train_acc"], color=colour, label="train (running)")
     ax.plot(history["epoch"], 100 * history["test_acc"], color=colour, linestyle=":",
             label="validation")  # fmt: skip
-    ax.axhline(100 * gate, color="black", linewidth=0.8, linestyle="--", label="gate")
+    plotting.mark_gate(ax, gate)
     plotting.mark_anneal(ax, anneal_epoch + 0.5, "anneal of the main runs")
     ax.set(xlabel="epoch", ylabel="accuracy (%)")
     ax.legend(fontsize="small")
