@@ -66,6 +66,24 @@ def _max_until(hist: Histories, method: str, epoch: int, column: str) -> list[fl
     ]
 
 
+def _learnt_before_anneal(
+    hist: Histories, anneal_epoch: int, memorised: float
+) -> stats.Verdict | None:
+    """None when some method's mean highest patch-only accuracy before the anneal reaches
+    `memorised`, else the "precondition not met" verdict naming the best method."""
+    best = {
+        method: float(np.mean(_max_until(hist, method, anneal_epoch, "patch_only_acc")))
+        for method in METHODS
+        if any(key[0] == method for key in hist)
+    }
+    top = max(best, key=best.get)
+    return stats.precondition(
+        best[top] >= 100 * memorised,
+        f"no method learns the patch before the anneal (best: {top}, "
+        f"highest {best[top]:.3g}%, memorised from {100 * memorised:g}%)",
+    )
+
+
 def phase_table(hist: Histories, anneal_epoch: int) -> pd.DataFrame:
     """Patch-only, clean and mixed validation accuracy (%) just before the anneal (Figure 5)."""
     rows = []
@@ -120,8 +138,10 @@ def claim_verdicts(
 ) -> pd.DataFrame:
     """The mechanism (thresholds) first, then the clean-accuracy outcome (paired comparisons).
 
-    Every claim after the first needs its premise, that small LR memorises the patch before the
-    anneal (a large LR "near chance" means nothing if no method could fit the patch).
+    Each claim has its own premise: "large LR stays near chance" needs a patch that can be
+    learnt before the anneal at all (some method memorises it); "large LR learns it right after
+    the anneal" needs a large LR that had not learnt it before; the clean-accuracy outcome needs
+    the mechanism the paper explains it by, small LR memorising the patch first.
     """
     last = int(min(len(h) for h in hist.values()))
     quick = min(anneal_epoch + QUICK, last)
@@ -129,20 +149,23 @@ def claim_verdicts(
     large_max = _max_until(hist, LARGE, anneal_epoch, "patch_only_acc")
     large_quick = _at(hist, LARGE, quick, "patch_only_acc")
     early = stats.at_least(small_early, 100 * memorised, "%")
-    premise = stats.precondition(
-        early.label == stats.REPRODUCED,
-        f"small LR has not memorised the patch before the anneal ({early.reason})",
-    )
+    learnable = _learnt_before_anneal(hist, anneal_epoch, memorised)
+    chance = stats.at_most(large_max, 100 * near_chance, "%", unmet=learnable)
     rows = [
         ("small LR memorises the patch before the anneal (patch-only acc.)",
          f"{stats.mean_std(small_early, 2)}% at epoch {anneal_epoch}", early),
         ("large LR stays near chance on patch-only images until the anneal",
-         f"highest {stats.mean_std(large_max, 2)}%",
-         stats.at_most(large_max, 100 * near_chance, "%", unmet=premise)),
+         f"highest {stats.mean_std(large_max, 2)}%", chance),
         (f"large LR learns the patch within {quick - anneal_epoch} epochs of the anneal",
          f"{stats.mean_std(large_quick, 2)}% at epoch {quick}",
-         stats.at_least(large_quick, 100 * memorised, "%", unmet=premise)),
+         stats.at_least(large_quick, 100 * memorised, "%", unmet=stats.precondition(
+             chance.label == stats.REPRODUCED,
+             f"large LR did not stay near chance before the anneal ({chance.reason})"))),
     ]  # fmt: skip
+    premise = stats.precondition(
+        early.label == stats.REPRODUCED,
+        f"small LR has not memorised the patch before the anneal ({early.reason})",
+    )
     small = _at(hist, SMALL, None, "test_acc")
     for method in (LARGE, NOISE):
         ours = _at(hist, method, None, "test_acc")
