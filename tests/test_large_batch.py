@@ -6,6 +6,7 @@ flat-versus-sharp sketch and the configs of every profile."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import struct
 from pathlib import Path
 
@@ -262,3 +263,41 @@ def test_full_profile_runs_keskar_protocol(no_local_data: Path) -> None:
 def test_unknown_network_fails_before_any_work() -> None:
     with pytest.raises(ParameterError, match="'networks'"):
         chapter_config("large_batch", profile="smoke", networks=("f9",))
+
+
+def test_probes_killed_midway_resume_from_the_finished_steps(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kill during the eigenvalue keeps every phi already measured; the resumed run measures
+    none again and returns what an uninterrupted run returns (C1's probes take hours)."""
+    from lrgap_nb import results
+
+    whole = json.loads(results._canonical(lb.sb_lb_payload(TINY)))
+    monkeypatch.setenv("LRGAP_CACHE", str(env / "second_cache"))
+
+    class Killed(Exception):
+        pass
+
+    def killed(*args, **kwargs):
+        raise Killed
+
+    with monkeypatch.context() as m:
+        m.setattr(lb.sharpness, "top_hessian_eigenvalue", killed)
+        with pytest.raises(Killed):
+            lb.sb_lb_payload(TINY)
+    steps = lb.probe_steps(TINY)
+    assert sorted(steps.done) == sorted(
+        f"phi {b} {s} {e!r}"
+        for b in ("SB", "LB")
+        for s in ("full", "subspace")
+        for e in (1e-3, 5e-4)
+    )
+    measured = []
+    original = lb.sharpness.keskar_sharpness
+    monkeypatch.setattr(
+        lb.sharpness, "keskar_sharpness", lambda *a, **k: measured.append(1) or original(*a, **k)
+    )
+    resumed = json.loads(results._canonical(lb.sb_lb_payload(TINY)))
+    assert measured == []
+    assert resumed == whole
+    assert not steps.path.exists()  # the finished run leaves no partial probes behind

@@ -1,6 +1,7 @@
 import dataclasses
 import json
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -131,3 +132,18 @@ def test_entries_written_before_the_checksum_scope_was_recorded_are_still_read(c
     data["checksum"] = results._checksum(data["config"], data["payload"], prov)
     entry.path.write_text(json.dumps(data))
     assert results.read_entry(entry.path, "toy", entry.key).payload == {"value": 2}
+
+
+def test_steps_keep_finished_values_and_redo_a_torn_file(tmp_path: Path) -> None:
+    path = tmp_path / "run.probes.json"
+    calls = []
+    first = results.Steps(path).get("phi", lambda: calls.append(1) or {"phi": 0.1 + 0.2})
+    assert first == {"phi": 0.1 + 0.2}  # the exact float survives JSON
+    assert results.Steps(path).get("phi", lambda: calls.append(1) or {"phi": -1.0}) == first
+    assert calls == [1]
+    path.write_text('{"phi": {"phi"')  # killed mid-write by something else
+    with pytest.warns(UserWarning, match="unreadable"):
+        steps = results.Steps(path)
+    assert steps.get("phi", lambda: {"phi": 2.0}) == {"phi": 2.0}
+    steps.clear()
+    assert not path.exists()

@@ -398,3 +398,33 @@ class TimeSpent:
             "attempts": self.earlier_attempts + 1,
             "last_attempt_s": round(self.this_attempt(), 3),
         }
+
+
+class Steps:
+    """The finished steps of one long computation (a sharpness probe, an eigenvalue), kept in a
+    JSON file so that a killed run redoes only the step it was in. Values go through JSON on the
+    first pass too, so a resumed run returns exactly what an uninterrupted one does."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            self.done: dict[str, Any] = json.loads(path.read_text())
+        except FileNotFoundError:
+            self.done = {}
+        except (OSError, ValueError) as err:  # a torn or foreign file: redo every step
+            warnings.warn(f"{path} is unreadable ({err}); its steps are redone", stacklevel=2)
+            self.done = {}
+
+    def get(self, name: str, compute: Callable[[], Any]) -> Any:
+        """The step's value: from the file when an earlier attempt finished it, else computed
+        and written (atomically) before it is returned."""
+        if name not in self.done:
+            self.done[name] = json.loads(_canonical(compute()))
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+            tmp.write_text(_canonical(self.done))
+            os.replace(tmp, self.path)
+        return self.done[name]
+
+    def clear(self) -> None:
+        self.path.unlink(missing_ok=True)

@@ -12,14 +12,14 @@ deleted once measured).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import field
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from torch import nn
 
-from lrgap_nb import data, device, paths, train
+from lrgap_nb import data, device, paths, results, train
 from lrgap_nb.params import choice, non_negative, positive
 from lrgap_nb.runs import Run
 
@@ -253,12 +253,14 @@ def sb_lb_payload(config: SbLbConfig) -> dict[str, Any]:
         payload["LB_budget"] = _summary(history, config.large_batch, n, config.drop_last)
         payload["LB_budget"]["reached_gate"] = history[-1]["train_eval_acc"] >= config.gate
         payload["LB_budget"] |= _gradient(config, model, splits)
+    steps = probe_steps(config)
     if config.probes:
-        payload |= _probes(config, models, splits)
+        payload |= _probes(config, models, splits, steps)
     for result in finished:  # only now: a killed run resumes from these
         for path in (result.checkpoint, result.weights):
             if path is not None:
                 path.unlink(missing_ok=True)
+    steps.clear()
     return payload
 
 
@@ -270,12 +272,20 @@ def _gradient(config: SbLbConfig, model: nn.Module, splits) -> dict[str, float]:
     return {"f0": f0, "grad_norm": float(grad.norm())}
 
 
+def probe_steps(config: SbLbConfig) -> results.Steps:
+    """The probes finished so far for this run (hours on a CPU for C1: a killed run keeps them)."""
+    key = results.config_key(KIND, config, PROTOCOL)
+    return results.Steps(paths.cache_dir() / "checkpoints" / f"{key}.probes.json")
+
+
 def _probes(
     config: SbLbConfig,
     models: dict[str, nn.Module],
     splits: dict[str, data.TensorData],
+    steps: results.Steps,
 ) -> dict[str, Any]:
-    """phi (both epsilons, both spaces), the top Hessian eigenvalue and the interpolation."""
+    """phi (both epsilons, both spaces), the top Hessian eigenvalue and the interpolation, each
+    a step of `steps`."""
     dev = device.pick_device()
     probe = fixed_subset(splits["train"], config.probe_size)
     losses = {
@@ -283,29 +293,34 @@ def _probes(
         for label, m in models.items()
     }
     n = sum(p.numel() for p in models["SB"].parameters())
-    A = sharpness.Subspace(n, config.subspace_dim, config.seed, dev)
+    subspace = functools.cache(lambda: sharpness.Subspace(n, config.subspace_dim, config.seed, dev))
     rows, eigen = [], {}
     for label, loss in losses.items():
-        w = loss.vector()
-        for space, matrix in (("full", None), ("subspace", A)):
+        for space in ("full", "subspace"):
             for eps in config.epsilons:
-                s = sharpness.keskar_sharpness(
-                    loss.value_and_grad,
-                    w,
-                    eps,
-                    matrix,
-                    config.lbfgs_iters,
-                    config.random_starts,
-                    config.seed,
+                s = steps.get(
+                    f"phi {label} {space} {eps!r}",
+                    lambda loss=loss, space=space, eps=eps: dataclasses.asdict(
+                        sharpness.keskar_sharpness(
+                            loss.value_and_grad,
+                            loss.vector(),
+                            eps,
+                            subspace() if space == "subspace" else None,
+                            config.lbfgs_iters,
+                            config.random_starts,
+                            config.seed,
+                        )
+                    ),
                 )
-                rows.append(
-                    {"batch": label, "space": space, "epsilon": eps, **dataclasses.asdict(s)}
-                )
-    del A
+                rows.append({"batch": label, "space": space, "epsilon": eps, **s})
+    subspace.cache_clear()
     for label, loss in losses.items():
         w = loss.vector()
-        eigen[label] = sharpness.top_hessian_eigenvalue(
-            lambda v, loss=loss, w=w: loss.hvp(w, v), n, config.power_iters, 1e-3, config.seed, dev
+        eigen[label] = steps.get(
+            f"eigenvalue {label}",
+            lambda loss=loss, w=w: sharpness.top_hessian_eigenvalue(
+                lambda v: loss.hvp(w, v), n, config.power_iters, 1e-3, config.seed, dev
+            ),
         )
     line_train = fixed_subset(splits["train"], config.line_size)
     line_test = fixed_subset(splits["test"], config.line_size)
@@ -324,11 +339,11 @@ def _probes(
         w_sb, w_lb = (losses[k].vector() for k in ("SB", "LB"))
         alphas = np.linspace(-1.0, 2.0, config.interpolation_points)
         sets = {"train": (line_train.x, line_train.y), "test": (line_test.x, line_test.y)}
-        frames = [
-            sharpness.interpolate(
-                models["SB"], w_sb, w_lb, alphas, sets, bn, batch_size=config.bn_batch
+        for bn in ("batch", "recomputed"):
+            out["interpolation"] += steps.get(
+                f"interpolation {bn}",
+                lambda bn=bn: sharpness.interpolate(
+                    models["SB"], w_sb, w_lb, alphas, sets, bn, batch_size=config.bn_batch
+                ).to_dict("records"),
             )
-            for bn in ("batch", "recomputed")
-        ]
-        out["interpolation"] = pd.concat(frames).to_dict("records")
     return out
