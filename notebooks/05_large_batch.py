@@ -117,7 +117,9 @@ lg.show_markdown(
 # epoch cap, in which case the gate is marked as missed), then LB once more for exactly SB's
 # number of epochs (fewer updates, Hoffer's control), and measures the solutions. Every epoch is
 # checkpointed, so a run interrupted anywhere resumes and stops where an uninterrupted one does
-# (a unit test kills one after every epoch).
+# (a unit test kills one after every epoch); each finished probe (one φ, one eigenvalue, one
+# line) is kept too, so a run killed while measuring resumes at the probe it was in (a unit test
+# kills one during the eigenvalue and gets the uninterrupted payload).
 #
 # Keskar et al. give no epoch count; their official script trains 20 epochs for the line plot
 # {cite}`keskar2017code` (`plot_parametric_plot.py`, `nb_epoch = 20`). A fixed epoch count
