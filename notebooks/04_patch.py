@@ -223,7 +223,9 @@ final
 # trained on fewer images. With the patch memorised, small LR learns the images only from the
 # 20% clean examples; large LR, which cannot fit the patch before the anneal, learns from the
 # clean and the mixed ones (84%). The references train on exactly those fractions of clean
-# images:
+# images. The reading assumes the mechanism: where the claims above find small LR not memorising
+# the patch, or large LR learning it before the anneal, the comparison still describes the runs
+# but no longer measures how many images each method ignored.
 
 # %%
 reference_table = lg.patch.tables.reference_table(hist, references)
