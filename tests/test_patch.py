@@ -333,7 +333,7 @@ def test_each_mechanism_claim_checks_its_own_premise():
     assert claims["verdict"].tolist()[:3] == [
         stats.NOT_REPRODUCED, stats.NOT_REPRODUCED, stats.PRECONDITION_NOT_MET
     ]
-    assert claims["reason"].iloc[2].startswith("large LR did not stay near chance")
+    assert claims["reason"].iloc[2].startswith("large LR staying near chance before the anneal is not")
     assert (claims["verdict"].iloc[3:] == stats.PRECONDITION_NOT_MET).all()
 
 

@@ -160,11 +160,11 @@ def claim_verdicts(
          f"{stats.mean_std(large_quick, 2)}% at epoch {quick}",
          stats.at_least(large_quick, 100 * memorised, "%", unmet=stats.precondition(
              chance.label == stats.REPRODUCED,
-             f"large LR did not stay near chance before the anneal ({chance.reason})"))),
+             f"large LR staying near chance before the anneal is {chance.label} ({chance.reason})"))),
     ]  # fmt: skip
     premise = stats.precondition(
         early.label == stats.REPRODUCED,
-        f"small LR has not memorised the patch before the anneal ({early.reason})",
+        f"small LR memorising the patch before the anneal is {early.label} ({early.reason})",
     )
     small = _at(hist, SMALL, None, "test_acc")
     for method in (LARGE, NOISE):
