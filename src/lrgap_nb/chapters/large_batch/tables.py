@@ -111,7 +111,7 @@ def accuracy_table(frame: pd.DataFrame, cfg: LargeBatchParams) -> pd.DataFrame:
             "batches SB / LB": f"{ours['SB batch'].iloc[0]} / {ours['LB batch'].iloc[0]}",
             "epochs SB": _pm(ours["SB epochs"], 1),
             "epochs LB": _pm(ours["LB epochs"], 1),
-            "steps SB / LB": float((ours["SB steps"] / ours["LB steps"]).mean()),
+            "steps SB / LB": round(float((ours["SB steps"] / ours["LB steps"]).mean()), 2),
             "gate (train acc %)": ours["gate"].iloc[0],
             "gate reached (SB, LB)": gate_status(ours),
         }
@@ -138,8 +138,8 @@ def budget_table(frame: pd.DataFrame) -> pd.DataFrame:
                 "network": network.upper(),
                 "seeds": len(ours),
                 "epochs (SB's)": _pm(ours[f"{budget} epochs"], 1),
-                "steps LB (SB's epochs) / LB (gate)": float(
-                    (ours[f"{budget} steps"] / ours["LB steps"]).mean()
+                "steps LB (SB's epochs) / LB (gate)": round(
+                    float((ours[f"{budget} steps"] / ours["LB steps"]).mean()), 2
                 ),
                 "train LB (SB's epochs)": _pm(ours[f"train {budget}"]),
                 "test LB (SB's epochs)": _pm(ours[f"test {budget}"]),
