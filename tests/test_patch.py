@@ -331,9 +331,13 @@ def test_each_mechanism_claim_checks_its_own_premise():
     # "learns it right after the anneal" then has nothing left to learn.
     claims = tables.claim_verdicts(mechanism(False, large_early=True), 3, 0.8, 0.3)
     assert claims["verdict"].tolist()[:3] == [
-        stats.NOT_REPRODUCED, stats.NOT_REPRODUCED, stats.PRECONDITION_NOT_MET
+        stats.NOT_REPRODUCED,
+        stats.NOT_REPRODUCED,
+        stats.PRECONDITION_NOT_MET,
     ]
-    assert claims["reason"].iloc[2].startswith("large LR staying near chance before the anneal is not")
+    assert (
+        claims["reason"].iloc[2].startswith("large LR staying near chance before the anneal is not")
+    )
     assert (claims["verdict"].iloc[3:] == stats.PRECONDITION_NOT_MET).all()
 
 
@@ -380,3 +384,21 @@ def test_small_profiles_use_the_real_subset(profile):
         assert (cfg.model, cfg.model_width) == ("wrn16_1", None)  # the paper's base width 16
         assert cfg.calibration_betas[0] == cfg.beta  # the official strength is tried first
         assert cfg.calibration_lrs[0] == cfg.lr_small  # and the official small rate
+
+
+def test_accuracy_bands_stay_within_zero_and_hundred_percent():
+    """Seeds at 0.05 and 0.95 patch-only accuracy: mean 50%, std 64 points; the drawn band is
+    clipped to the possible range instead of reaching below 0% and above 100%."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from lrgap_nb.chapters.patch import figures
+
+    hist = {(m, s): patch_history([0.05 + 0.9 * s] * 3, [0.5] * 3) for m in METHODS for s in (0, 1)}
+    axes = figures.accuracy_curves(hist, 1)
+    for ax in axes:
+        for band in ax.collections:
+            y = band.get_paths()[0].vertices[:, 1]
+            assert y.min() >= 0.0 and y.max() <= 100.0
+    patch_only = axes[1].collections[0].get_paths()[0].vertices[:, 1]
+    assert patch_only.min() == 0.0 and patch_only.max() == 100.0  # clipped, not just narrow

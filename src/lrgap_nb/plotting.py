@@ -52,13 +52,24 @@ def rows(nrows: int, ncols: int = 2, size: str = "wide"):
     return plt.subplots(nrows, ncols, figsize=(width, height * nrows), squeeze=False)
 
 
-def band(ax, x: Sequence[float], values: pd.DataFrame, name: str, **line) -> None:
-    """Mean line of `values` (one column per seed) with the book's band, coloured for `name`."""
+def band(
+    ax,
+    x: Sequence[float],
+    values: pd.DataFrame,
+    name: str,
+    bounds: tuple[float, float] | None = None,
+    **line,
+) -> None:
+    """Mean line of `values` (one column per seed) with the book's band, coloured for `name`;
+    `bounds` clips the band to the quantity's range (an accuracy band never leaves 0-100%)."""
     values = pd.DataFrame(values)
     mean = values.mean(axis=1).to_numpy()
     std = values.std(axis=1, ddof=1).fillna(0.0).to_numpy()
+    low, high = mean - std, mean + std
+    if bounds is not None:
+        low, high = np.clip(low, *bounds), np.clip(high, *bounds)
     ax.plot(x, mean, color=colour(name), label=name, **line)
-    ax.fill_between(x, mean - std, mean + std, color=colour(name), alpha=0.15, linewidth=0)
+    ax.fill_between(x, low, high, color=colour(name), alpha=0.15, linewidth=0)
 
 
 def mark_anneal(ax, at: float, label: str = "anneal") -> None:
@@ -89,7 +100,7 @@ def history_panels(
                 k[-1]: h.set_index("epoch")[column] for k, h in histories.items() if k[0] == method
             }
             values = 100 * pd.DataFrame(seeds)
-            band(ax, values.index, values, method)
+            band(ax, values.index, values, method, bounds=(0.0, 100.0))
         if anneal_at is not None:
             mark_anneal(ax, anneal_at)
         if gate is not None and gate[0] == column:

@@ -55,7 +55,7 @@ def accuracy_curves(history: pd.DataFrame):
                 at = frame[frame["batch"] == batch]
                 values = at.pivot_table(index="epoch", columns="seed", values=split)
                 style = BUDGET_STYLE if batch == "LB (SB's epochs)" else {"marker": "o", "ms": 2}
-                plotting.band(ax, values.index, values, batch, **style)
+                plotting.band(ax, values.index, values, batch, bounds=(0.0, 100.0), **style)
             ax.set(
                 title=f"{network.upper()}: {split} accuracy",
                 xlabel="epoch (0: the shared initial weights)",
