@@ -357,6 +357,16 @@ def cached(kind: str, config: Any, compute: Callable[[], dict[str, Any]], protoc
         claim.release()
 
 
+def _replace_text(path: Path, text: str) -> None:
+    """Write `text` to a temporary sibling, then rename it over `path`: never half a file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 class TimeSpent:
     """The compute time of one key over all its attempts, kept in a small file so that a killed
     attempt's time (up to its last heartbeat) still counts when a later one finishes the run."""
@@ -383,12 +393,10 @@ class TimeSpent:
     def record(self) -> None:
         """Write the time so far (atomically; a full disk only loses this accounting)."""
         state = {"seconds": round(self.total(), 3), "attempts": self.earlier_attempts + 1}
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         try:
-            tmp.write_text(json.dumps(state))
-            os.replace(tmp, self.path)
+            _replace_text(self.path, json.dumps(state))
         except OSError:
-            tmp.unlink(missing_ok=True)
+            pass
 
     def attempts(self) -> dict[str, Any]:
         """Provenance fields saying that the run took several attempts, if it did."""
@@ -421,9 +429,7 @@ class Steps:
         if name not in self.done:
             self.done[name] = json.loads(_canonical(compute()))
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-            tmp.write_text(_canonical(self.done))
-            os.replace(tmp, self.path)
+            _replace_text(self.path, _canonical(self.done))
         return self.done[name]
 
     def clear(self) -> None:
