@@ -180,6 +180,13 @@ def test_claims_get_precondition_not_met_with_the_numbers_when_the_gate_fails():
     assert claims.loc["large LR + anneal ends with better val. acc.", "verdict"] == stats.REPRODUCED
 
 
+def test_the_gate_is_judged_on_the_unrounded_accuracy():
+    hist = gate_histories(small_before=0.991996, end=0.999)  # lowest seed: 98.9996%
+    gate = tables.gate_table(hist, 2, 0.99)
+    assert gate.loc[0, "lowest seed (%)"] == 99.0  # shown to two decimals
+    assert not gate.loc[0, "passes"]
+
+
 def test_network_names_give_the_channel_widths():
     assert network_name("wrn16_1", 4) == "WRN-16-1 (channels 4/4/8/16)"
     assert network_name("wrn16_10", None) == "WRN-16-10 (channels 16/160/320/640)"

@@ -74,6 +74,9 @@ def size_curve(hist: Mapping[tuple[str, float, int], pd.DataFrame], images: Mapp
             color=plotting.colour(method),
             label=method,
         )
+    sizes = sorted({images[k[1]] for k in hist})
     ax.set(xscale="log", xlabel="training images", ylabel="final validation accuracy (%)")
+    ax.set_xticks(sizes, [f"{n:,}" for n in sizes], minor=False)
+    ax.set_xticks([], minor=True)
     ax.legend(fontsize="small")
     return ax

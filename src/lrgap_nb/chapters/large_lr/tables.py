@@ -90,8 +90,9 @@ def gate_table(hist: Histories, anneal_epoch: int, gate: float) -> pd.DataFrame:
         for m in present(hist, (LARGE, SMALL, NOISE, NOISE_PATCH))
     ]
     for row in rows:
-        row["lowest seed (%)"] = min(row["seeds"])
-        row["passes"] = row["lowest seed (%)"] >= 100 * gate
+        lowest = min(row["seeds"])
+        row["lowest seed (%)"] = round(lowest, 2)
+        row["passes"] = lowest >= 100 * gate
         row["seeds"] = ", ".join(f"{v:.2f}" for v in row["seeds"])
     table = pd.DataFrame(rows)
     table.attrs["gate"] = gate
