@@ -141,8 +141,8 @@ lg.save_figure(ax.figure, "patch", "fig-patch-examples")
 # At `overnight` the calibration first ran 10 epochs: only small LR 0.04 with $\beta = 0.4$
 # memorised, and with that patch large LR + anneal on the first reported seed learned it before
 # the anneal. We then set each calibration run to the first phase's length, as the claim is
-# stated; the table below is that calibration. The change was made after seeing that run, which
-# is not reported. The clean-only references train large LR +
+# stated; the table and the figure below are that calibration. The change
+# was made after seeing that run, which is not reported. The clean-only references train large LR +
 # anneal on a random 20% and 84% of the clean images, for as many SGD steps as the patched runs.
 # This profile:
 
@@ -165,6 +165,13 @@ calibration_table = lg.patch.tables.calibration_table(calibration, chosen, cfg.m
 lg.save_table(calibration_table, "patch", "calibration")
 lg.show_markdown(lg.patch.tables.calibration_sentence(cfg, chosen, calibration))
 calibration_table
+
+# %% tags=["hide-input"] mystnb={"figure": {"name": "fig-patch-calibration", "caption": "The calibration runs: small LR on the calibration seed, one line per (small LR, patch strength) tried, train accuracy (left) and patch-only validation accuracy (right) against epochs; the dashed line is the patch-only accuracy that counts as memorised."}}
+if calibration:
+    axes = lg.patch.figures.calibration_curves(calibration, cfg.memorised)
+    lg.save_figure(axes[0].figure, "patch", "fig-patch-calibration")
+else:
+    lg.show_markdown("No calibration at this profile: the official small LR and patch strength are used.")
 
 # %% [markdown]
 # ## Clean and patch-only validation accuracy against epochs (survey Figure 5)

@@ -402,3 +402,22 @@ def test_accuracy_bands_stay_within_zero_and_hundred_percent():
             assert y.min() >= 0.0 and y.max() <= 100.0
     patch_only = axes[1].collections[0].get_paths()[0].vertices[:, 1]
     assert patch_only.min() == 0.0 and patch_only.max() == 100.0  # clipped, not just narrow
+
+
+def test_the_calibration_figure_draws_every_setting_and_the_memorised_threshold():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from lrgap_nb.chapters.patch import figures
+
+    calibration = {
+        runs.Setting(0.004, beta): patch_history([0.1, 0.1 + beta], [0.3, 0.4])
+        for beta in (0.1, 0.2, 0.4)
+    }
+    train_panel, patch_panel = figures.calibration_curves(calibration, 0.8)
+    assert [t.get_text() for t in train_panel.get_legend().get_texts()] == [
+        "small LR 0.004, beta 0.1", "small LR 0.004, beta 0.2", "small LR 0.004, beta 0.4"
+    ]
+    patch_means = [y for line in patch_panel.lines[:3] for y in line.get_ydata()]
+    assert patch_means == pytest.approx([10.0, 20.0, 10.0, 30.0, 10.0, 50.0])
+    assert patch_panel.lines[3].get_ydata()[0] == 80.0  # the threshold, in percent

@@ -36,3 +36,14 @@ def accuracy_curves(histories: Mapping[tuple, pd.DataFrame], anneal_epoch: int):
         "patch_only_acc": "patch-only accuracy (%)",
     }
     return plotting.history_panels(histories, columns, anneal_epoch + 0.5)
+
+
+def calibration_curves(calibration: Mapping, memorised: float):
+    """Train and patch-only accuracy of each calibration run (small LR, beta; one seed) against
+    epochs, with the `memorised` threshold the calibration chooses by dashed."""
+    runs = {(str(setting), 0): h for setting, h in calibration.items()}
+    columns = {
+        "train_acc": "train accuracy (%, running)",
+        "patch_only_acc": "patch-only accuracy (%)",
+    }
+    return plotting.history_panels(runs, columns, gate=("patch_only_acc", memorised))
