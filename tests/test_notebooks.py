@@ -119,3 +119,21 @@ def test_build_renders_the_largest_fully_cached_profile(tmp_path, monkeypatch):
     overnight[-1].execute()
     assert cli.profile_for("convex", "cpu") == "full"  # convex's full runs are its overnight runs
     assert cli.profile_for("convex", "full") == "full"
+
+
+def test_pairing_never_replaces_the_rendered_outputs(tmp_path, monkeypatch):
+    """`lrgap pair` executes the notebook at smoke; the chapter's tables in book/_extra/outputs
+    (rendered at a larger profile, say) stay as they were."""
+    import shutil
+
+    for name in ("_config.yml", "pyproject.toml", "notebooks/01_convex.py"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        shutil.copy2(ROOT / name, tmp_path / name)
+    claims = tmp_path / "book" / "_extra" / "outputs" / "convex" / "claims.csv"
+    claims.parent.mkdir(parents=True)
+    claims.write_text("rendered at overnight\n")
+    monkeypatch.setenv("LRGAP_ROOT", str(tmp_path))
+    monkeypatch.setenv("LRGAP_CACHE", str(tmp_path / "cache"))
+    cli.pair_chapter("convex")
+    assert claims.read_text() == "rendered at overnight\n"
+    assert (tmp_path / "notebooks" / "01_convex.ipynb").is_file()

@@ -145,13 +145,17 @@ def pair_chapter(name: str) -> Path:
     Only cells marked `# NBVAL_CHECK_OUTPUT` keep their (smoke) outputs, so the pair stays small.
     """
     import tempfile
+    from unittest import mock
 
     import nbformat
     import papermill
 
     chapter = get_chapter(name)
     write_parameters_cell(name)
-    with tempfile.TemporaryDirectory() as tmp:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        mock.patch.dict(os.environ, LRGAP_OUTPUTS=str(Path(tmp) / "outputs")),  # not book/'s
+    ):
         executed = papermill.execute_notebook(
             _read_source(chapter.notebook),
             str(Path(tmp) / "executed.ipynb"),
@@ -190,6 +194,7 @@ def run_chapter(name: str, profile: str, overrides: dict[str, Any]) -> Path:
     a failed run never replaces a good chapter. Progress bars go to this terminal.
     """
     import tempfile
+    from unittest import mock
 
     import nbformat
     import papermill

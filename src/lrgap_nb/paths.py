@@ -1,7 +1,8 @@
 """Where the project keeps things: found from the working directory or set by environment variables.
 
 `LRGAP_ROOT` overrides the project root, `LRGAP_CACHE` the writable results cache, `LRGAP_DATA`
-the dataset root and `LRGAP_DOWNLOAD=0` forbids downloads. Without them the root is the nearest parent folder holding `_config.yml` and
+the dataset root, `LRGAP_OUTPUTS` the chapters' tables and figures and `LRGAP_DOWNLOAD=0` forbids
+downloads. Without them the root is the nearest parent folder holding `_config.yml` and
 `pyproject.toml` (the repository), so notebooks run from `notebooks/` or `book/` agree.
 """
 
@@ -25,9 +26,18 @@ def book_dir() -> Path:
     return project_root() / "book"
 
 
+def outputs_root() -> Path:
+    """Where chapters save tables and figures: book/_extra/outputs (the book serves it at
+    outputs/), or `LRGAP_OUTPUTS`, so that `lrgap pair`'s smoke execution never replaces the
+    outputs of the rendered chapters."""
+    if env := os.environ.get("LRGAP_OUTPUTS"):
+        return Path(env).resolve()
+    return book_dir() / "_extra" / "outputs"
+
+
 def outputs_dir(chapter: str) -> Path:
-    """Folder for a chapter's downloadable tables and figures; the book serves it at outputs/."""
-    folder = book_dir() / "_extra" / "outputs" / chapter
+    """Folder for a chapter's downloadable tables and figures."""
+    folder = outputs_root() / chapter
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

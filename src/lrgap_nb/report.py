@@ -42,7 +42,7 @@ def summary_table() -> pd.DataFrame:
     from . import paths
     from .chapters import registry
 
-    root = paths.book_dir() / "_extra" / "outputs"
+    root = paths.outputs_root()
     tables = [
         pd.read_csv(root / name / "claims.csv")
         for name in registry()
