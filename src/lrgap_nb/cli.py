@@ -194,7 +194,6 @@ def run_chapter(name: str, profile: str, overrides: dict[str, Any]) -> Path:
     a failed run never replaces a good chapter. Progress bars go to this terminal.
     """
     import tempfile
-    from unittest import mock
 
     import nbformat
     import papermill
