@@ -416,7 +416,9 @@ def test_the_calibration_figure_draws_every_setting_and_the_memorised_threshold(
     }
     train_panel, patch_panel = figures.calibration_curves(calibration, 0.8)
     assert [t.get_text() for t in train_panel.get_legend().get_texts()] == [
-        "small LR 0.004, beta 0.1", "small LR 0.004, beta 0.2", "small LR 0.004, beta 0.4"
+        "small LR 0.004, beta 0.1",
+        "small LR 0.004, beta 0.2",
+        "small LR 0.004, beta 0.4",
     ]
     patch_means = [y for line in patch_panel.lines[:3] for y in line.get_ydata()]
     assert patch_means == pytest.approx([10.0, 20.0, 10.0, 30.0, 10.0, 50.0])
