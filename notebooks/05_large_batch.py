@@ -297,8 +297,15 @@ lg.report.save_claims(
 # ## Provenance and downloads
 #
 # Wall times are per run (one run trains SB, LB and LB for SB's epochs and measures them), on one
-# torch thread of a 2-core machine shared with other work; a run resumed after an interruption
-# reports the time of its last part only.
+# torch thread of a 2-core machine shared with other work; a run killed and resumed counts every
+# attempt. "epochs" adds SB's, LB's and the budget control's.
+
+# %%
+wall_times = lg.runs.wall_times(
+    lg.large_batch.runs.groups(cfg), results, epochs=lg.large_batch.tables.epochs_trained
+)
+lg.save_table(wall_times, "large_batch", "wall_times")
+wall_times
 
 # %%
 lg.report.provenance_table(results.values(), profile=cfg.profile)

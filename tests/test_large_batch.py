@@ -301,3 +301,32 @@ def test_probes_killed_midway_resume_from_the_finished_steps(
     assert measured == []
     assert resumed == whole
     assert not steps.path.exists()  # the finished run leaves no partial probes behind
+
+
+def test_wall_times_count_every_epoch_a_pair_trained(isolated_cache, empty_committed) -> None:
+    """A pair's epochs are SB's, LB's and the budget control's, not a history's length (a pair's
+    payload has none at the top level)."""
+    from lrgap_nb import results
+    from lrgap_nb.runs import wall_times
+
+    payload = {"SB": {"epochs": 4}, "LB": {"epochs": 9}, "LB_budget": {"epochs": 4}}
+    done = {TINY: results.cached(lb.KIND, TINY, lambda: payload, lb.PROTOCOL)}
+    table = wall_times({"main": {("f1", "adam", 0): TINY}}, done, epochs=tables.epochs_trained)
+    assert table["key"].tolist() == ["f1, adam, 0", ""]
+    assert table["epochs"].tolist() == [17, 17]
+    assert tables.epochs_trained({"SB": {"epochs": 4}, "LB": {"epochs": 9}}) == 13
+
+
+def test_setup_note_says_when_a_network_is_narrower_than_the_papers() -> None:
+    from types import SimpleNamespace
+
+    def run(model: str, width: int | None) -> SimpleNamespace:
+        config = dataclasses.asdict(dataclasses.replace(TINY, model=model, model_width=width))
+        pair = {"batch_size": 10, "epochs": 2, "steps": 40, "reached_gate": True}
+        pair |= {"train_acc": 1.0, "test_acc": 0.5}
+        return SimpleNamespace(config=config, payload={"train_size": 200, "SB": pair, "LB": pair})
+
+    note = tables.setup_note(tables.accuracy_frame([run("f1", None), run("c1", 32)]))
+    first, second = note.splitlines()
+    assert "narrower" not in first and first.startswith("- F1 (adam)")
+    assert second.startswith("- C1 at width 32 (narrower than the paper's) (adam)")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+from collections.abc import Callable
 from typing import Any
 
 from . import results
@@ -84,11 +85,20 @@ def commit_finished(runs: list[Run]) -> list[str]:
     return copied
 
 
-def wall_times(groups: dict[str, dict[Any, Any]], done: dict[Any, results.Result]):
+def _history_length(payload: dict[str, Any]) -> int:
+    return len(payload.get("history", []))
+
+
+def wall_times(
+    groups: dict[str, dict[Any, Any]],
+    done: dict[Any, results.Result],
+    epochs: Callable[[dict[str, Any]], int] = _history_length,
+):
     """Each run's wall time, in a table: group (e.g. "main"), its key (e.g. method and seed),
     epochs trained, seconds (of all attempts, for a run killed and resumed) and attempts, then
     the total. `groups` maps a name to key -> config, `done` maps config -> result (as a
-    chapter's `execute` returns); a run in two groups counts once."""
+    chapter's `execute` returns); a run in two groups counts once. `epochs` reads the epochs a
+    payload trained (default: its history's length)."""
     import pandas as pd
 
     rows, seen = [], set()
@@ -98,12 +108,11 @@ def wall_times(groups: dict[str, dict[Any, Any]], done: dict[Any, results.Result
                 continue
             seen.add(config)
             result = done[config]
-            history = result.payload.get("history", [])
             rows.append(
                 {
                     "runs": group,
                     "key": ", ".join(map(str, key if isinstance(key, tuple) else (key,))),
-                    "epochs": len(history),
+                    "epochs": epochs(result.payload),
                     "wall time (s)": round(result.provenance["wall_time_s"], 1),
                     "attempts": result.provenance.get("attempts", 1),
                     "device": result.provenance["device"],

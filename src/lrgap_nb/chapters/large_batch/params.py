@@ -170,6 +170,10 @@ class LargeBatchParams(ChapterParams):
             "seeds": (0, 1, 2),
             "cifar_small_batch": 25,
             "max_epochs": 100,
+            # Half the paper's C1 width: three seeds train to the gate and are probed within one
+            # 3-hour sitting on 2 cores (benchmarks/large_batch_cost.py: width 64 costs 2.3x an SB
+            # epoch and 2.6x a Hessian-vector product of width 32).
+            "conv_width": 32,
             "probe_size": 5000,
             "bn_batch": 1000,
             "power_iters": 30,

@@ -171,6 +171,14 @@ def pair_configs(cfg: LargeBatchParams) -> dict[str, list[SbLbConfig]]:
     }
 
 
+def groups(cfg: LargeBatchParams) -> dict[str, dict[tuple[str, str, int], SbLbConfig]]:
+    """The chapter's runs by table, (network, optimizer, seed) -> config (the wall-time table)."""
+    return {
+        name: {(c.model, c.optimizer, c.seed): c for c in configs}
+        for name, configs in pair_configs(cfg).items()
+    }
+
+
 def chapter_runs(cfg: LargeBatchParams) -> list[Run]:
     """Every cached run of the chapter (see lrgap_nb.sweep): the MNIST runs first, main table
     then optimizers, as they are the cheapest, so a sweep stopped early leaves whole tables."""

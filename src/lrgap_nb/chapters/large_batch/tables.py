@@ -43,7 +43,7 @@ def accuracy_frame(results: list) -> pd.DataFrame:
         c, p = r.config, r.payload
         row = {"network": c["model"], "dataset": c["dataset"], "optimizer": c["optimizer"]}
         row |= {"seed": c["seed"], "train size": p["train_size"], "gate": 100 * c["gate"]}
-        row |= {"max epochs": c["max_epochs"]}
+        row |= {"max epochs": c["max_epochs"], "width": c.get("model_width")}
         for key, label in LABELS.items():
             if key not in p:
                 continue
@@ -56,6 +56,11 @@ def accuracy_frame(results: list) -> pd.DataFrame:
             row[f"test {label}"] = 100 * run["test_acc"]
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def epochs_trained(payload: dict) -> int:
+    """Every epoch a run trained: SB and LB to the gate, and LB for SB's epochs."""
+    return sum(payload[label]["epochs"] for label in ("SB", "LB", "LB_budget") if label in payload)
 
 
 def gate_precondition(ours: pd.DataFrame, labels=("SB", "LB")) -> stats.Verdict | None:
@@ -419,8 +424,10 @@ def setup_note(frame: pd.DataFrame) -> str:
     lines = []
     for (network, optimizer), at in frame.groupby(["network", "optimizer"], sort=False):
         sb, lb = int(at["SB batch"].iloc[0]), int(at["LB batch"].iloc[0])
+        width = at["width"].iloc[0] if "width" in at else None
+        narrowed = "" if pd.isna(width) else f" at width {int(width)} (narrower than the paper's)"
         lines.append(
-            f"- {network.upper()} ({optimizer}): {at['dataset'].iloc[0]}, "
+            f"- {network.upper()}{narrowed} ({optimizer}): {at['dataset'].iloc[0]}, "
             f"{int(at['train size'].iloc[0]):,} training examples, SB {sb}, LB {lb} "
             f"(LB/SB = {lb / sb:.1f}), gate {at['gate'].iloc[0]:g}% train accuracy, at most "
             f"{int(at['max epochs'].iloc[0])} epochs, {len(at)} seed(s)."
