@@ -141,9 +141,9 @@ lg.save_figure(ax.figure, "patch", "fig-patch-examples")
 # At `overnight` the calibration first ran 10 epochs: only small LR 0.04 with $\beta = 0.4$
 # memorised, and with that patch large LR + anneal on the first reported seed learned it before
 # the anneal. We then set each calibration run to the first phase's length, as the claim is
-# stated; the table and the figure below are that calibration. The change
-# was made after seeing that run, which is not reported. The clean-only references train large LR +
-# anneal on a random 20% and 84% of the clean images, for as many SGD steps as the patched runs.
+# stated; the table and the figure below are that calibration. The change was made after seeing
+# that run, which is not reported. The clean-only references train large LR + anneal on a random
+# 20% and 84% of the clean images, for as many SGD steps as the patched runs.
 # This profile:
 
 # %%

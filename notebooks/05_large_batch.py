@@ -121,6 +121,16 @@ lg.show_markdown(
 # line) is kept too, so a run killed while measuring resumes at the probe it was in (a unit test
 # kills one during the eigenvalue and gets the uninterrupted payload).
 #
+# **Budget.** `benchmarks/large_batch_cost.py` measures what each piece costs on one torch thread
+# of this 2-core machine. An F1 epoch on all of MNIST takes about six seconds at either batch
+# size. C1 at the paper's width of 64 filters costs about twice as much per epoch as at width 32,
+# and two and a half times as much per Hessian-vector product (a step of the eigenvalue's power
+# iteration, about half a minute on the 5,000 probe examples already at width 32). A sitting on
+# this machine lasts three hours and keeps only committed results, so the `overnight` profile
+# trains C1 at width 32: three seeds then train to the gate and are measured within one sitting,
+# one process per seed. The wall-time table at the end of the chapter gives what each run took.
+# C1 at the paper's width is part of the `full` profile.
+#
 # Keskar et al. give no epoch count; their official script trains 20 epochs for the line plot
 # {cite}`keskar2017code` (`plot_parametric_plot.py`, `nb_epoch = 20`). A fixed epoch count
 # gives LB far fewer updates than SB, and a fixed update count over-trains SB; a gate on train

@@ -137,3 +137,39 @@ def test_pairing_never_replaces_the_rendered_outputs(tmp_path, monkeypatch):
     cli.pair_chapter("convex")
     assert claims.read_text() == "rendered at overnight\n"
     assert (tmp_path / "notebooks" / "01_convex.ipynb").is_file()
+
+
+def test_repairing_after_a_prose_edit_keeps_the_outputs_without_executing(tmp_path, monkeypatch):
+    """A markdown edit re-pairs at once with the checked outputs of the existing pair; a code
+    edit executes the notebook again."""
+    import shutil
+
+    import jupytext
+    import papermill
+
+    for name in ("_config.yml", "pyproject.toml", "notebooks/01_convex.py"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        shutil.copy2(ROOT / name, tmp_path / name)
+    monkeypatch.setenv("LRGAP_ROOT", str(tmp_path))
+    monkeypatch.setenv("LRGAP_CACHE", str(tmp_path / "cache"))
+    pair = cli.pair_chapter("convex")
+    checked = [c.outputs for c in jupytext.read(pair).cells if "NBVAL_CHECK_OUTPUT" in c.source]
+    assert checked and all(checked)
+
+    executions = []
+    real = papermill.execute_notebook
+    monkeypatch.setattr(
+        papermill, "execute_notebook", lambda *a, **k: executions.append(1) or real(*a, **k)
+    )
+    source = tmp_path / "notebooks" / "01_convex.py"
+    source.write_text(
+        source.read_text().replace("# %% [markdown]\n", "# %% [markdown]\n# Edited.\n#\n", 1)
+    )
+    cli.pair_chapter("convex")
+    again = jupytext.read(pair)
+    assert executions == [] and "Edited." in "".join(c.source for c in again.cells)
+    assert [c.outputs for c in again.cells if "NBVAL_CHECK_OUTPUT" in c.source] == checked
+
+    source.write_text(source.read_text() + "\n# %%\nprint('a new code cell')\n")
+    cli.pair_chapter("convex")
+    assert executions == [1]

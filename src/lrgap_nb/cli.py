@@ -143,36 +143,54 @@ def pair_chapter(name: str) -> Path:
     """Regenerate the parameters cell, then rewrite notebooks/<stem>.ipynb from the .py source.
 
     Only cells marked `# NBVAL_CHECK_OUTPUT` keep their (smoke) outputs, so the pair stays small.
+    When no code cell changed (a prose edit), those outputs come from the existing pair instead
+    of a smoke execution, which takes minutes for the image chapters.
     """
-    import tempfile
-    from unittest import mock
-
     import nbformat
-    import papermill
 
     chapter = get_chapter(name)
     write_parameters_cell(name)
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        mock.patch.dict(os.environ, LRGAP_OUTPUTS=str(Path(tmp) / "outputs")),  # not book/'s
-    ):
-        executed = papermill.execute_notebook(
-            _read_source(chapter.notebook),
-            str(Path(tmp) / "executed.ipynb"),
-            kernel_name="python3",
-            cwd=str(paths.project_root() / "notebooks"),
-            progress_bar=False,
-        )
     notebook = _read_source(chapter.notebook)
-    ran = [c for c in executed.cells if "injected-parameters" not in c.metadata.get("tags", [])]
+    target = paths.project_root() / "notebooks" / f"{chapter.notebook}.ipynb"
+    previous = nbformat.read(target, 4) if target.is_file() else None
+    if previous is not None and _code(previous) == _code(notebook):
+        ran = previous.cells
+    else:
+        ran = _execute_at_smoke(_read_source(chapter.notebook)).cells
+        ran = [c for c in ran if "injected-parameters" not in c.metadata.get("tags", [])]
     for cell, result in zip(notebook.cells, ran, strict=True):
         if cell.cell_type == "code" and "# NBVAL_CHECK_OUTPUT" in cell.source:
             cell.outputs = result.outputs
             cell.execution_count = result.execution_count
     _stable_cell_ids(notebook)
-    target = paths.project_root() / "notebooks" / f"{chapter.notebook}.ipynb"
     nbformat.write(notebook, target)
     return target
+
+
+def _code(notebook) -> list[tuple[str, str]]:
+    """Each cell's type, and a code cell's source: what decides a pair's outputs."""
+    return [(c.cell_type, c.source if c.cell_type == "code" else "") for c in notebook.cells]
+
+
+def _execute_at_smoke(notebook):
+    """Run `notebook` as papermill does, its tables and figures into a throwaway folder (never
+    over book/'s rendered chapters)."""
+    import tempfile
+    from unittest import mock
+
+    import papermill
+
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        mock.patch.dict(os.environ, LRGAP_OUTPUTS=str(Path(tmp) / "outputs")),
+    ):
+        return papermill.execute_notebook(
+            notebook,
+            str(Path(tmp) / "executed.ipynb"),
+            kernel_name="python3",
+            cwd=str(paths.project_root() / "notebooks"),
+            progress_bar=False,
+        )
 
 
 def _stable_cell_ids(notebook) -> None:

@@ -171,8 +171,8 @@ class LargeBatchParams(ChapterParams):
             "cifar_small_batch": 25,
             "max_epochs": 100,
             # Half the paper's C1 width: three seeds train to the gate and are probed within one
-            # 3-hour sitting on 2 cores (benchmarks/large_batch_cost.py: width 64 costs 2.3x an SB
-            # epoch and 2.6x a Hessian-vector product of width 32).
+            # 3-hour sitting on 2 cores (benchmarks/large_batch_cost.py: width 64 costs about 2x an
+            # epoch and 2.5x a Hessian-vector product of width 32).
             "conv_width": 32,
             "probe_size": 5000,
             "bn_batch": 1000,
