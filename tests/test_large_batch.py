@@ -330,3 +330,19 @@ def test_setup_note_says_when_a_network_is_narrower_than_the_papers() -> None:
     first, second = note.splitlines()
     assert "narrower" not in first and first.startswith("- F1 (adam)")
     assert second.startswith("- C1 at width 32 (narrower than the paper's) (adam)")
+
+
+def test_the_claims_scale_names_a_narrowed_network() -> None:
+    cfg = chapter_config("large_batch", "overnight")
+    acc = pd.DataFrame(
+        {
+            "network": ["F1", "C1", "C2"],
+            "data": ["mnist (60,000 train)", "cifar10_subset (5,000 train)", "-"],
+            "batches SB / LB": ["256 / 6000", "25 / 500", None],
+            "seeds": [3, 3, 0],
+        }
+    )
+    assert tables.scale_note(cfg, acc) == (
+        "overnight: F1 on mnist (60,000 train), batches 256 / 6000, 3 seeds; "
+        f"C1 at width {cfg.conv_width} on cifar10_subset (5,000 train), batches 25 / 500, 3 seeds"
+    )

@@ -179,7 +179,6 @@ class LargeBatchParams(ChapterParams):
             "power_iters": 30,
             "line_size": 5000,
             "extra_networks": (),
-            "extra_seeds": (0,),
         },
         "full": {"networks": ("f1", "c1", "c2", "c3", "c4")},  # F2 needs licensed TIMIT features
     }
@@ -200,6 +199,13 @@ class LargeBatchParams(ChapterParams):
             raise ParameterError("parameter 'seeds' needs at least one seed")
         if self.gate > 1:
             raise ParameterError(f"parameter 'gate' is {self.gate}; it is an accuracy, at most 1")
+
+
+def network_width(model: str, cfg: LargeBatchParams) -> int | None:
+    """The width `cfg` sets for `model` (None: the paper's)."""
+    if model in ("f1", "f2"):
+        return cfg.mlp_width
+    return cfg.conv_width if model in ("c1", "c3") else None
 
 
 # Survey report Fig. 7 (= Keskar et al. 2017, Table 2), percent: (mean, std over 5 seeds).

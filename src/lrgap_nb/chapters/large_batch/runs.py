@@ -24,7 +24,7 @@ from lrgap_nb.params import choice, non_negative, positive
 from lrgap_nb.runs import Run
 
 from . import sharpness
-from .params import EXTRA_NETWORK_DATA, NETWORK_DATA, TRAIN_SIZES, LargeBatchParams
+from .params import EXTRA_NETWORK_DATA, NETWORK_DATA, TRAIN_SIZES, LargeBatchParams, network_width
 
 KIND = "large_batch"
 PROTOCOL = 2  # version of the "large_batch" computation: bump when sb_lb_payload's numbers change
@@ -100,12 +100,6 @@ def require_data(dataset: str) -> None:
         data.load(dataset)  # downloads if allowed, else names the folder and the missing files
 
 
-def _width(model: str, cfg: LargeBatchParams) -> int | None:
-    if model in ("f1", "f2"):
-        return cfg.mlp_width
-    return cfg.conv_width if model in ("c1", "c3") else None
-
-
 def _dataset(model: str, cfg: LargeBatchParams) -> str:
     name = NETWORK_DATA.get(model) or EXTRA_NETWORK_DATA[model]
     return cfg.cifar10 if name == "cifar10" else name
@@ -132,7 +126,7 @@ def pair_config(
         lr=cfg.lr if optimizer == "adam" else cfg.extra_lr,
         seed=seed,
         subset=subset if subset and subset < TRAIN_SIZES[dataset] else None,
-        model_width=_width(model, cfg),
+        model_width=network_width(model, cfg),
         drop_last=cfg.drop_last,
         gate=cfg.gate,
         max_epochs=cfg.max_epochs,

@@ -20,6 +20,7 @@ from .params import (
     REPORT_NETWORKS,
     REPORT_OPTIMIZERS,
     LargeBatchParams,
+    network_width,
 )
 
 SHARPER_FACTOR = 2.0  # minimum effect of a sharpness claim: LB / SB at least this (on log scale)
@@ -437,10 +438,13 @@ def setup_note(frame: pd.DataFrame) -> str:
 
 def scale_note(cfg: LargeBatchParams, acc: pd.DataFrame) -> str:
     """What ran, in one line (for the claims table)."""
-    parts = [
-        f"{row['network']} on {row['data']}, batches {row['batches SB / LB']}, {row['seeds']} seeds"
-        for _, row in acc[acc["seeds"] > 0].iterrows()
-    ]
+    parts = []
+    for _, row in acc[acc["seeds"] > 0].iterrows():
+        width = network_width(row["network"].lower(), cfg)
+        network = row["network"] + ("" if width is None else f" at width {width}")
+        parts.append(
+            f"{network} on {row['data']}, batches {row['batches SB / LB']}, {row['seeds']} seeds"
+        )
     return f"{cfg.profile}: " + "; ".join(parts)
 
 
