@@ -31,6 +31,9 @@ ALLOWED_PHRASES = {
     "the 5,085-image subset": "the data subset's size, a fixed fact defined in background.md",
     "section 4": "the survey report's section number",
     "their Figure 1": "the paper's figure number",
+    "Keskar's Table 2": "the paper's table number",
+    "F1": "a network's name in Keskar et al.'s Table 1",
+    "C1": "a network's name in Keskar et al.'s Table 1",
     "200 epochs with the learning rate multiplied by 0.2 at epochs 60, 120 and 150": (
         "the official code's schedule of the large-LR chapter's `full` profile, not a result"
     ),
