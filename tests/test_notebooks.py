@@ -121,37 +121,35 @@ def test_build_renders_the_largest_fully_cached_profile(tmp_path, monkeypatch):
     assert cli.profile_for("convex", "full") == "full"
 
 
-def test_pairing_never_replaces_the_rendered_outputs(tmp_path, monkeypatch):
+@pytest.fixture
+def convex_project(tmp_path, monkeypatch) -> Path:
+    """A project root holding only the convex chapter's source, with its own cache."""
+    import shutil
+
+    for name in ("_config.yml", "pyproject.toml", "notebooks/01_convex.py"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        shutil.copy2(ROOT / name, tmp_path / name)
+    monkeypatch.setenv("LRGAP_ROOT", str(tmp_path))
+    monkeypatch.setenv("LRGAP_CACHE", str(tmp_path / "cache"))
+    return tmp_path
+
+
+def test_pairing_never_replaces_the_rendered_outputs(convex_project):
     """`lrgap pair` executes the notebook at smoke; the chapter's tables in book/_extra/outputs
     (rendered at a larger profile, say) stay as they were."""
-    import shutil
-
-    for name in ("_config.yml", "pyproject.toml", "notebooks/01_convex.py"):
-        (tmp_path / name).parent.mkdir(exist_ok=True)
-        shutil.copy2(ROOT / name, tmp_path / name)
-    claims = tmp_path / "book" / "_extra" / "outputs" / "convex" / "claims.csv"
+    claims = convex_project / "book" / "_extra" / "outputs" / "convex" / "claims.csv"
     claims.parent.mkdir(parents=True)
     claims.write_text("rendered at overnight\n")
-    monkeypatch.setenv("LRGAP_ROOT", str(tmp_path))
-    monkeypatch.setenv("LRGAP_CACHE", str(tmp_path / "cache"))
     cli.pair_chapter("convex")
     assert claims.read_text() == "rendered at overnight\n"
-    assert (tmp_path / "notebooks" / "01_convex.ipynb").is_file()
+    assert (convex_project / "notebooks" / "01_convex.ipynb").is_file()
 
 
-def test_repairing_after_a_prose_edit_keeps_the_outputs_without_executing(tmp_path, monkeypatch):
+def test_repairing_after_a_prose_edit_keeps_the_outputs_without_executing(
+    convex_project, monkeypatch
+):
     """A markdown edit re-pairs at once with the checked outputs of the existing pair; a code
     edit executes the notebook again."""
-    import shutil
-
-    import jupytext
-    import papermill
-
-    for name in ("_config.yml", "pyproject.toml", "notebooks/01_convex.py"):
-        (tmp_path / name).parent.mkdir(exist_ok=True)
-        shutil.copy2(ROOT / name, tmp_path / name)
-    monkeypatch.setenv("LRGAP_ROOT", str(tmp_path))
-    monkeypatch.setenv("LRGAP_CACHE", str(tmp_path / "cache"))
     pair = cli.pair_chapter("convex")
     checked = [c.outputs for c in jupytext.read(pair).cells if "NBVAL_CHECK_OUTPUT" in c.source]
     assert checked and all(checked)
@@ -161,7 +159,7 @@ def test_repairing_after_a_prose_edit_keeps_the_outputs_without_executing(tmp_pa
     monkeypatch.setattr(
         papermill, "execute_notebook", lambda *a, **k: executions.append(1) or real(*a, **k)
     )
-    source = tmp_path / "notebooks" / "01_convex.py"
+    source = convex_project / "notebooks" / "01_convex.py"
     source.write_text(
         source.read_text().replace("# %% [markdown]\n", "# %% [markdown]\n# Edited.\n#\n", 1)
     )

@@ -425,7 +425,7 @@ def setup_note(frame: pd.DataFrame) -> str:
     lines = []
     for (network, optimizer), at in frame.groupby(["network", "optimizer"], sort=False):
         sb, lb = int(at["SB batch"].iloc[0]), int(at["LB batch"].iloc[0])
-        width = at["width"].iloc[0] if "width" in at else None
+        width = at["width"].iloc[0]
         narrowed = "" if pd.isna(width) else f" at width {int(width)} (narrower than the paper's)"
         lines.append(
             f"- {network.upper()}{narrowed} ({optimizer}): {at['dataset'].iloc[0]}, "
