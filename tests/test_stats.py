@@ -35,28 +35,35 @@ def test_proportion_ci_is_clopper_pearson():
     assert low == 0.0 and high == pytest.approx(1 - 0.025 ** (1 / 10))
 
 
-def test_compare_reproduced_beyond_two_se_and_the_minimum_effect():
+def test_compare_reproduced_when_the_t_interval_clears_zero_and_the_minimum_effect():
     verdict = stats.compare([10.0, 10.2, 9.8], [5.0, 5.1, 4.9], min_effect=1.0, unit=" points")
     assert verdict.label == stats.REPRODUCED
     assert "difference +5" in verdict.reason and "minimum 1 points" in verdict.reason
+    low, high = stats.difference_ci([10.0, 10.2, 9.8], [5.0, 5.1, 4.9])
+    assert verdict.interval == pytest.approx((low, high)) and verdict.estimate == pytest.approx(5)
 
 
-def test_compare_within_two_se_is_inconclusive():
-    assert stats.compare([10.0, 12.0, 8.0], [9.0, 11.0, 7.5], 0.1).label == stats.INCONCLUSIVE
+def test_compare_whose_interval_contains_zero_is_inconclusive():
+    verdict = stats.compare([10.0, 12.0, 8.0], [9.0, 11.0, 7.5], 0.1)
+    assert verdict.label == stats.INCONCLUSIVE and "contains zero" in verdict.reason
 
 
-def test_compare_significant_but_below_the_minimum_effect_is_too_small():
+def test_compare_clear_of_zero_but_below_the_minimum_effect_is_too_small():
     verdict = stats.compare([10.2, 10.21, 10.19], [10.0, 10.01, 9.99], min_effect=1.0)
     assert verdict.label == stats.TOO_SMALL
 
 
-def test_compare_significant_the_other_way_is_opposite():
+def test_compare_clear_of_zero_the_other_way_is_opposite_only_beyond_the_minimum_effect():
     assert stats.compare([5.0, 5.1, 4.9], [10.0, 10.2, 9.8], 1.0).label == stats.OPPOSITE
+    small = stats.compare([10.0, 10.01, 9.99], [10.2, 10.21, 10.19], 1.0)
+    assert small.label == stats.TOO_SMALL and "other way" in small.reason
 
 
-def test_compare_with_one_seed_is_inconclusive_whatever_the_gap():
-    verdict = stats.compare([90.0], [10.0], 1.0)
-    assert verdict.label == stats.INCONCLUSIVE and "one seed" in verdict.reason
+@pytest.mark.parametrize("n", [1, 2])
+def test_fewer_than_three_seeds_is_inconclusive_whatever_the_gap(n):
+    verdict = stats.compare([90.0, 91.0][:n], [10.0, 11.0][:n], 1.0)
+    assert verdict.label == stats.INCONCLUSIVE and "fewer than 3" in verdict.reason
+    assert stats.at_least([95.0, 96.0][:n], 80.0).label == stats.INCONCLUSIVE
 
 
 def test_a_failed_precondition_replaces_the_verdict():
@@ -64,21 +71,23 @@ def test_a_failed_precondition_replaces_the_verdict():
     verdict = stats.compare([10.0, 10.2, 9.8], [5.0, 5.1, 4.9], 1.0, unmet=unmet)
     assert verdict.label == stats.PRECONDITION_NOT_MET and "62%" in verdict.reason
     assert stats.precondition(True, "unused") is None
-    assert stats.at_least([95.0, 96.0], 80.0, unmet=unmet).label == stats.PRECONDITION_NOT_MET
+    assert stats.at_least([95.0, 96.0, 97.0], 80.0, unmet=unmet).label == stats.PRECONDITION_NOT_MET
 
 
-def test_threshold_claim_near_chance_is_never_reproduced():
+def test_threshold_claim_is_judged_on_the_interval_not_the_point():
     """10.2% patch-only accuracy against chance is no memorisation (needs >= 80%)."""
     assert stats.at_least([10.2, 10.0, 10.4], 80.0).label == stats.NOT_REPRODUCED
     assert stats.at_least([85.0, 86.0, 84.0], 80.0).label == stats.REPRODUCED
     assert stats.at_least([81.0, 70.0, 92.0], 80.0).label == stats.INCONCLUSIVE
+    # mean 82 clears 80 as a point, but t(2) * s.e. = 4.97 puts the interval across it
+    assert stats.at_least([80.0, 82.0, 84.0], 80.0).label == stats.INCONCLUSIVE
 
 
 def test_at_most_mirrors_at_least():
     assert stats.at_most([11.0, 12.0, 10.0], 30.0).label == stats.REPRODUCED
     assert stats.at_most([60.0, 62.0, 61.0], 30.0).label == stats.NOT_REPRODUCED
-    verdict = stats.at_most([29.0], 30.0)
-    assert verdict.label == stats.REPRODUCED and "one seed" in verdict.reason
+    verdict = stats.at_most([29.0, 28.0, 30.5], 30.0)
+    assert verdict.label == stats.INCONCLUSIVE and "straddles" in verdict.reason
     assert "mean 29" in verdict.reason and "at most 30" in verdict.reason
 
 
@@ -89,12 +98,20 @@ def test_size_vs_paper_within_a_factor_of_two_is_similar():
     assert stats.size_vs_paper(-1.0, 5.5) == "different sign"
 
 
+def test_size_vs_paper_refuses_accuracy_levels_far_from_the_papers():
+    text = stats.size_vs_paper(5.57, 5.48, ours_levels=(66.6, 61.0), paper_levels=(90.4, 84.9))
+    assert text == "not comparable (ours 61–67%, paper 85–90%)"
+    near = stats.size_vs_paper(5.0, 5.48, ours_levels=(88.0, 83.0), paper_levels=(90.4, 84.9))
+    assert near.startswith("similar size")
+
+
 def test_verdict_prints_label_and_reason():
     assert str(stats.Verdict("reproduced", "why")) == "reproduced (why)"
     assert str(stats.Verdict("reproduced", "")) == "reproduced"
 
 
-def test_between_one_and_two_standard_errors_is_still_inconclusive():
-    a, b = [1.0, 2.0, 3.0], [-0.5, 0.5, 1.5]  # difference 1.5, s.e. 0.816: 1.84 s.e.
+def test_two_standard_errors_is_no_longer_enough_with_three_seeds():
+    """Beyond 2 s.e. with 3 seeds is p < 0.18; the 95% t-interval needs 4.3 s.e."""
+    a, b = [1.2, 2.2, 3.2], [-0.5, 0.5, 1.5]  # difference 1.7, s.e. 0.816: 2.08 s.e.
     assert stats.compare(a, b, 0.1).label == stats.INCONCLUSIVE
-    assert stats.compare([x + 0.2 for x in a], b, 0.1).label == stats.REPRODUCED  # 2.08 s.e.
+    assert stats.compare([x + 2.0 for x in a], b, 0.1).label == stats.REPRODUCED  # 4.5 s.e.

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
 
-CLAIM_COLUMNS = ["chapter", "claim", "paper", "ours", "scale", "verdict"]
+from . import stats
+from .claims import Claim
+
+CLAIM_COLUMNS = ["chapter", "claim", "paper", "ours", "scale", "verdict", "why"]
+LANDING_COLUMNS = CLAIM_COLUMNS[:-1]  # the landing table leaves each verdict's reason to its chapter
 
 # What a profile is, in words without digits (tests/test_prose.py checks every rendered number).
 PROFILE_MEANING = {
@@ -28,27 +32,66 @@ SUMMARY = "summary"  # book/_extra/outputs/summary/: what the prose pages includ
 _INCLUDED = re.compile(r"_extra/outputs/summary/findings_(\w+)\.md")
 
 
-def save_claims(chapter: str, rows: list[dict]) -> pd.DataFrame:
-    """Record the chapter's claims (paper's number, ours, scale, verdict) for the landing page."""
+def save_claims(chapter: str, claims: Sequence[Claim]) -> ClaimsTable:
+    """Record the chapter's judged claims (JSON records and a CSV) and return their table.
+
+    claims.json is what `write_summary` reads; claims.csv is the reader's download.
+    """
+    from . import paths
     from .export import save_table
 
-    table = pd.DataFrame([{"chapter": chapter, **row} for row in rows], columns=CLAIM_COLUMNS)
+    records = [c.record() for c in claims]
+    (paths.outputs_dir(chapter) / "claims.json").write_text(json.dumps(records, indent=1))
+    table = claims_frame(records)
     save_table(table, chapter, "claims")
-    return table
+    return ClaimsTable(table)
+
+
+def claims_frame(records: Sequence[dict]) -> pd.DataFrame:
+    """One row per claim record: statement, the paper's value and source, ours, verdict, why."""
+    rows = [
+        {
+            "chapter": r["chapter"],
+            "claim": r["statement"],
+            "paper": f"{r['paper']} ({r['source']})" if r["paper"] else f"({r['source']})",
+            "ours": r["ours"],
+            "scale": r["scale"],
+            "verdict": r["label"],
+            "why": r["verdict"]["reason"],
+        }
+        for r in records
+    ]
+    return pd.DataFrame(rows, columns=CLAIM_COLUMNS)
+
+
+class ClaimsTable:
+    """A chapter's claims as the reader sees them: every cell whole, the rule stated beside."""
+
+    def __init__(self, table: pd.DataFrame):
+        self.table = table
+
+    def _repr_html_(self) -> str:
+        shown = self.table.drop(columns="chapter")
+        body = shown.to_html(index=False, escape=True, border=0, classes="claims")
+        return f'<div class="table-scroll">{body}</div><p><em>Rule:</em> {stats.RULE}</p>'
+
+    def __repr__(self) -> str:
+        return self.table.drop(columns="chapter").to_string(index=False)
 
 
 def summary_table() -> pd.DataFrame:
-    """Every chapter's claims.csv, concatenated in chapter order (the book's landing table)."""
+    """Every chapter's claim records, in chapter order (the book's landing table)."""
     from . import paths
     from .chapters import registry
 
     root = paths.outputs_root()
-    tables = [
-        pd.read_csv(root / name / "claims.csv")
+    records = [
+        record
         for name in registry()
-        if (root / name / "claims.csv").is_file()
+        if (root / name / "claims.json").is_file()
+        for record in json.loads((root / name / "claims.json").read_text())
     ]
-    return pd.concat(tables) if tables else pd.DataFrame(columns=CLAIM_COLUMNS)
+    return claims_frame(records)
 
 
 def write_summary() -> None:
@@ -65,9 +108,10 @@ def write_summary() -> None:
     claims = claims[claims["chapter"].map(rendered_profile).notna()]  # stale outputs stay out
     table = claims.merge(chapter_links(), on="chapter", how="left")
     table["chapter"] = table.pop("link")
-    save_table(table[CLAIM_COLUMNS], SUMMARY, "claims")
+    save_table(table[LANDING_COLUMNS], SUMMARY, "claims")
     folder = paths.outputs_dir(SUMMARY)
     (folder / "findings.md").write_text(landing_findings(claims))
+    (folder / "rule.md").write_text(f"**The verdict rule.** {stats.RULE}\n")
     for name in _chapters_to_describe():
         rows = claims[claims["chapter"] == name]
         (folder / f"findings_{name}.md").write_text(chapter_findings(name, rows))
@@ -110,13 +154,8 @@ def _page(name: str) -> str:
 
 
 def _verdict_counts(verdicts: pd.Series) -> str:
-    counts = verdicts.map(verdict_label).value_counts()
+    counts = verdicts.value_counts()
     return ", ".join(f"{n} {label}" for label, n in counts.items())
-
-
-def verdict_label(verdict: Any) -> str:
-    """The verdict's label, without the reason a rule may append ("reproduced (…)")."""
-    return re.split(r"[(:;,]", str(verdict), maxsplit=1)[0].strip() or "no verdict"
 
 
 def _escape(text: Any) -> str:
@@ -173,7 +212,7 @@ def chapter_findings(name: str, rows: pd.DataFrame) -> str:
     for row in rows.itertuples():
         lines.append(
             f"- {_escape(row.claim)}: ours {_escape(row.ours)}, paper {_escape(row.paper)} "
-            f"(scale: {_escape(row.scale)}); **{_escape(row.verdict)}**."
+            f"(scale: {_escape(row.scale)}); **{_escape(row.verdict)}** ({_escape(row.why)})."
         )
     return "\n".join(lines) + "\n"
 

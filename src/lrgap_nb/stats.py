@@ -1,9 +1,12 @@
 """The book's one statistics vocabulary: mean ± std, confidence intervals and the verdict rules.
 
-A difference counts as reproduced only beyond two standard errors of the seed spread *and* beyond
-a minimum effect the chapter states; a mechanism claim ("memorises the patch") is a threshold
-with the same two-standard-error margin; a claim whose premise fails gets "precondition not met"
-with the reason, never "not reproduced". Every chapter's verdicts come from here.
+The rule, stated once (`RULE`): a difference counts as reproduced only when its 95% Student-t
+interval across seeds (paired where the runs share seeds) lies clear of zero *and* its mean
+reaches a minimum effect the chapter states; a threshold claim ("memorises the patch", "stays
+near chance") is judged on the same interval of the mean against the threshold, never on a point.
+Fewer than three seeds is "inconclusive", whatever the numbers. A claim whose premise fails gets
+"precondition not met" with the reason, never "not reproduced" or "opposite". Every chapter's
+verdicts come from here.
 """
 
 from __future__ import annotations
@@ -20,6 +23,20 @@ TOO_SMALL = "too small"
 INCONCLUSIVE = "inconclusive"
 NOT_REPRODUCED = "not reproduced"
 PRECONDITION_NOT_MET = "precondition not met"
+LABELS = (REPRODUCED, TOO_SMALL, INCONCLUSIVE, NOT_REPRODUCED, OPPOSITE, PRECONDITION_NOT_MET)
+
+LEVEL = 0.95  # confidence level of every interval a verdict reads
+MIN_SEEDS = 3  # fewer seeds than this: "inconclusive", the value printed alone
+RULE = (
+    "A difference is *reproduced* when its 95% Student-t interval across seeds (paired where the "
+    "runs share seeds) lies clear of zero and its mean reaches the claim's stated minimum effect; "
+    "*too small* when the interval is clear of zero but the mean falls short of that effect; "
+    "*opposite* when the interval is clear of zero the other way by at least the minimum effect; "
+    "*inconclusive* when the interval contains zero or fewer than three seeds ran. A threshold "
+    "claim is *reproduced* when the whole interval of the mean is on the claimed side of the "
+    "threshold, *not reproduced* when it is wholly on the other side. A claim whose premise "
+    "fails, or whose runs failed their own protocol, reads *precondition not met*, with the reason."
+)
 
 
 def mean_std(values: Sequence[float], digits: int = 1) -> str:
@@ -85,10 +102,16 @@ def _var_of_mean(x: np.ndarray) -> float:
 
 @dataclasses.dataclass(frozen=True)
 class Verdict:
-    """A claim's outcome and why: the label goes in tables, the reason in the prose."""
+    """A claim's outcome and why: the label goes in tables, the reason in the prose.
+
+    `estimate` and `interval` are the numbers the rule read (the mean difference or the mean, and
+    its 95% interval); None where no rule ran (a failed premise, too few seeds for an interval).
+    """
 
     label: str
     reason: str
+    estimate: float | None = None
+    interval: tuple[float, float] | None = None
 
     def __str__(self) -> str:
         return f"{self.label} ({self.reason})" if self.reason else self.label
@@ -99,6 +122,10 @@ def precondition(ok: bool, reason: str) -> Verdict | None:
     return None if ok else Verdict(PRECONDITION_NOT_MET, reason)
 
 
+def _seeds(n: int) -> str:
+    return "one seed" if n == 1 else f"{n} seeds"
+
+
 def compare(
     a: Sequence[float],
     b: Sequence[float],
@@ -107,21 +134,38 @@ def compare(
     paired: bool = False,
     unmet: Verdict | None = None,
 ) -> Verdict:
-    """Claim: mean(a) > mean(b) by at least `min_effect`, beyond two standard errors.
+    """Claim: mean(a) > mean(b) by at least `min_effect` (the rule in `RULE`).
 
     `unmet` (from `precondition`) replaces the verdict when the claim's premise fails.
     """
     if unmet is not None:
         return unmet
-    diff, se, _ = _difference(a, b, paired)
-    told = f"difference {diff:+.3g}{unit}, 2 s.e. {2 * se:.2g}{unit}, minimum {min_effect:g}{unit}"
-    if not np.isfinite(se):
-        return Verdict(INCONCLUSIVE, f"one seed, no spread to judge: {told}")
-    if abs(diff) <= 2 * se:
-        return Verdict(INCONCLUSIVE, f"within two standard errors: {told}")
+    n = min(len(a), len(b))
+    diff, se, dof = _difference(a, b, paired)
+    if n < MIN_SEEDS or not np.isfinite(se):
+        return Verdict(
+            INCONCLUSIVE,
+            f"{_seeds(n)}, fewer than {MIN_SEEDS}: difference {diff:+.3g}{unit}, "
+            f"minimum {min_effect:g}{unit}",
+            diff,
+        )
+    low, high = _interval(diff, se, dof)
+    told = (
+        f"difference {diff:+.3g}{unit}, 95% CI [{low:+.3g}, {high:+.3g}]{unit}, "
+        f"minimum {min_effect:g}{unit}"
+    )
+    if low <= 0 <= high:
+        return Verdict(INCONCLUSIVE, f"the interval contains zero: {told}", diff, (low, high))
     if abs(diff) < min_effect:
-        return Verdict(TOO_SMALL, f"beyond noise but below the minimum effect: {told}")
-    return Verdict(REPRODUCED if diff > 0 else OPPOSITE, told)
+        side = "" if diff > 0 else ", the other way"
+        return Verdict(TOO_SMALL, f"clear of zero{side} but below the minimum effect: {told}",
+                       diff, (low, high))  # fmt: skip
+    return Verdict(REPRODUCED if diff > 0 else OPPOSITE, told, diff, (low, high))
+
+
+def _interval(estimate: float, se: float, dof: float) -> tuple[float, float]:
+    half = float(sps.t.ppf((1 + LEVEL) / 2, dof) * se)
+    return estimate - half, estimate + half
 
 
 def at_least(
@@ -129,9 +173,9 @@ def at_least(
 ) -> Verdict:
     """Claim: the mean over seeds is at least `bound` (a mechanism threshold).
 
-    Reproduced when the mean minus two standard errors clears the bound, not reproduced when
-    the mean plus two standard errors stays below it, inconclusive in between. With one seed
-    the value itself is compared (no spread to account for), and the reason says so.
+    Reproduced when the 95% t-interval of the mean lies at or above the bound, not reproduced
+    when it lies wholly below, inconclusive when it straddles the bound or fewer than three
+    seeds ran (the values are printed alone).
     """
     return _threshold(values, bound, 1.0, unit, unmet)
 
@@ -149,20 +193,50 @@ def _threshold(
     if unmet is not None:
         return unmet
     values = np.asarray(values, dtype=float)
-    mean, se = float(values.mean()), standard_error(values)
-    margin = 2 * se if np.isfinite(se) else 0.0
+    mean = float(values.mean())
     side = "at least" if sign > 0 else "at most"
-    told = f"mean {mean:.3g}{unit}, claim {side} {bound:g}{unit}"
-    told += f", 2 s.e. {margin:.2g}{unit}" if np.isfinite(se) else ", one seed"
-    if sign * (mean - bound) - margin >= 0:
-        return Verdict(REPRODUCED, told)
-    if sign * (mean - bound) + margin < 0:
-        return Verdict(NOT_REPRODUCED, told)
-    return Verdict(INCONCLUSIVE, told)
+    if len(values) < MIN_SEEDS:
+        shown = ", ".join(f"{v:.3g}" for v in values)
+        return Verdict(
+            INCONCLUSIVE,
+            f"{_seeds(len(values))}, fewer than {MIN_SEEDS}: {shown}{unit}, claim {side} "
+            f"{bound:g}{unit}",
+            mean,
+        )
+    low, high = _interval(mean, standard_error(values), len(values) - 1)
+    told = (
+        f"mean {mean:.3g}{unit}, 95% CI [{low:.3g}, {high:.3g}]{unit}, claim {side} {bound:g}{unit}"
+    )
+    near, far = (low, high) if sign > 0 else (high, low)
+    if sign * (near - bound) >= 0:
+        return Verdict(REPRODUCED, told, mean, (low, high))
+    if sign * (far - bound) < 0:
+        return Verdict(NOT_REPRODUCED, told, mean, (low, high))
+    return Verdict(INCONCLUSIVE, f"the interval straddles the threshold: {told}", mean, (low, high))
 
 
-def size_vs_paper(ours: float, paper: float, factor: float = 2.0) -> str:
-    """How our effect compares with the paper's: within `factor` is "similar size"."""
+COMPARABLE_WITHIN = (
+    10.0  # percentage points: accuracy levels this close make effect sizes comparable
+)
+
+
+def size_vs_paper(
+    ours: float,
+    paper: float,
+    ours_levels: Sequence[float] = (),
+    paper_levels: Sequence[float] = (),
+    factor: float = 2.0,
+) -> str:
+    """How our effect compares with the paper's: within `factor` is "similar size".
+
+    Only where the accuracy levels behind the two effects are comparable: every level of ours
+    within COMPARABLE_WITHIN points of the paper's matching level. Otherwise the sizes are not
+    compared: a 5-point gap between 61% and 67% says little about one between 85% and 90%.
+    """
+    if ours_levels and paper_levels:
+        gaps = np.abs(np.subtract(ours_levels, paper_levels))
+        if (gaps > COMPARABLE_WITHIN).any():
+            return f"not comparable (ours {_span(ours_levels)}%, paper {_span(paper_levels)}%)"
     if paper == 0 or np.sign(ours) != np.sign(paper):
         return "different sign" if ours and paper else "no effect to compare"
     ratio = ours / paper
@@ -171,3 +245,8 @@ def size_vs_paper(ours: float, paper: float, factor: float = 2.0) -> str:
     if ratio < 1 / factor:
         return f"smaller (×{ratio:.2f})"
     return f"similar size (×{ratio:.2f})"
+
+
+def _span(levels: Sequence[float]) -> str:
+    low, high = min(levels), max(levels)
+    return f"{low:.0f}" if round(low) == round(high) else f"{low:.0f}–{high:.0f}"
