@@ -10,7 +10,7 @@ import torch
 
 from lrgap_nb import models, results, stats, train
 from lrgap_nb.chapters import chapter_config
-from lrgap_nb.chapters.large_lr import runs, tables
+from lrgap_nb.chapters.large_lr import claims, runs, tables
 from lrgap_nb.chapters.large_lr.params import LARGE, NOISE, NOISE_PATCH, SMALL
 from lrgap_nb.runs import network_name
 
@@ -70,11 +70,13 @@ def test_small_profiles_use_the_real_subset(profile):
         assert cfg.lr_from_pilot and min(cfg.pilot_lrs) == 0.01 and max(cfg.pilot_lrs) == 0.4
 
 
-def history(train_acc, test_acc=None, loss=None) -> pd.DataFrame:
+def history(train_acc, test_acc=None, loss=None, anneal: int = 2) -> pd.DataFrame:
+    """A run's history; the LR drops tenfold after epoch `anneal`."""
     n = len(train_acc)
     return pd.DataFrame(
         {
             "epoch": range(1, n + 1),
+            "lr": [0.1 if e <= anneal else 0.01 for e in range(1, n + 1)],
             "train_loss": loss if loss is not None else np.linspace(2.0, 0.1, n),
             "train_acc": train_acc,
             "test_acc": test_acc if test_acc is not None else train_acc,
@@ -101,14 +103,16 @@ def test_a_size_whose_runs_do_not_fit_their_data_gets_no_verdict():
     hist = {}
     for seed in range(3):
         for fraction, small_fit in ((0.2, 0.9 if seed == 1 else 1.0), (1.0, 1.0)):
-            hist[(LARGE, fraction, seed)] = history([0.5, 1.0], [0.3, 0.64 + 0.01 * seed])
-            hist[(SMALL, fraction, seed)] = history([0.6, small_fit], [0.3, 0.60 + 0.01 * seed])
-    table = tables.size_table(hist, {0.2: 200, 1.0: 1000}, {0.2: 50, 1.0: 10}, gate=0.99)
-    small_set, whole = table.to_dict("records")
-    assert small_set["large LR ahead?"].startswith(stats.PRECONDITION_NOT_MET)
-    assert "small LR, seed 1, 90.00%" in small_set["large LR ahead?"]
-    assert small_set["lowest final train acc. (%)"] == 90.0
-    assert whole["large LR ahead?"].startswith(stats.REPRODUCED)
+            hist[(LARGE, fraction, seed)] = history([0.5, 1.0], [0.3, 0.64 + 0.01 * seed], anneal=1)
+            hist[(SMALL, fraction, seed)] = history([0.6, small_fit], [0.3, 0.60 + 0.01 * seed],
+                                                    anneal=1)  # fmt: skip
+    table = tables.size_table(hist, {0.2: 200, 1.0: 1000}, {0.2: 50, 1.0: 10})
+    assert table["lowest final train acc. (%)"].tolist() == [90.0, 100.0]
+    sizes = claims.size_runs(hist, {0.2: 200, 1.0: 1000}, {0.2: 1, 1.0: 1}, "toy")
+    small_set, whole = (claims.large_ahead_at_size(r, *key) for key, r in sorted(sizes.items()))
+    assert small_set.verdict.label == stats.PRECONDITION_NOT_MET
+    assert "small LR's lowest final train acc.: 90% < 99%" in small_set.verdict.reason
+    assert whole.verdict.label == stats.REPRODUCED
 
 
 def test_main_runs_wait_for_the_pilot_and_the_gate_calibration(isolated_cache, empty_committed):
@@ -162,22 +166,32 @@ def gate_histories(small_before: float, end: float) -> dict:
     return out
 
 
+def main_claims(hist) -> list:
+    runs = claims.Runs(hist, 2, "toy")
+    return [claims.small_ahead_in_val_before_anneal(runs), claims.large_ends_better(runs),
+            claims.noise_recovers_the_gap(runs, NOISE)]  # fmt: skip
+
+
 def test_claims_reproduced_when_the_gate_passes():
     hist = gate_histories(small_before=0.995, end=0.999)
-    gate = tables.gate_table(hist, 2, 0.99)
-    assert gate["passes"].all()
-    claims = tables.claim_verdicts(hist, 2, gate)
-    assert claims["verdict"].tolist() == [stats.REPRODUCED] * 5
+    assert tables.gate_table(hist, 2, 0.99)["passes"].all()
+    assert [c.verdict.label for c in main_claims(hist)] == [stats.REPRODUCED] * 3
 
 
 def test_claims_get_precondition_not_met_with_the_numbers_when_the_gate_fails():
     hist = gate_histories(small_before=0.9, end=0.999)
-    gate = tables.gate_table(hist, 2, 0.99)
-    assert gate["passes"].tolist() == [False, True, True, True]
-    claims = tables.claim_verdicts(hist, 2, gate).set_index("claim")
-    before = claims.loc["small LR ahead in val. acc. before the anneal"]
-    assert before["verdict"] == stats.PRECONDITION_NOT_MET and "89.80%" in before["reason"]
-    assert claims.loc["large LR + anneal ends with better val. acc.", "verdict"] == stats.REPRODUCED
+    assert tables.gate_table(hist, 2, 0.99)["passes"].tolist() == [False, True, True, True]
+    before, end, _ = main_claims(hist)
+    assert before.verdict.label == stats.PRECONDITION_NOT_MET and "89.8%" in before.verdict.reason
+    assert end.verdict.label == stats.REPRODUCED
+
+
+def test_a_run_whose_anneal_never_fired_is_a_failed_precondition_not_a_verdict():
+    hist = gate_histories(small_before=0.995, end=0.999)
+    hist[(NOISE, 1)] = hist[(NOISE, 1)].assign(lr=0.1)  # this run never annealed
+    noise = main_claims(hist)[2]
+    assert noise.verdict.label == stats.PRECONDITION_NOT_MET
+    assert "small LR + noise, seed 1: lr anneal never fired" in noise.verdict.reason
 
 
 def test_the_gate_is_judged_on_the_unrounded_accuracy():

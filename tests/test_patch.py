@@ -4,12 +4,14 @@
 import dataclasses
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
 
 from lrgap_nb import data, results, stats, train
 from lrgap_nb.chapters import chapter_config
+from lrgap_nb.chapters.patch import claims as patch_claims
 from lrgap_nb.chapters.patch import dataset as patch
 from lrgap_nb.chapters.patch import runs, tables
 from lrgap_nb.chapters.patch.dataset import CLEAN, MIXED, PATCH_ONLY, PATCHED, PatchConfig
@@ -238,10 +240,14 @@ def test_clean_references_train_as_many_sgd_steps_on_clean_images():
 
 
 def patch_history(patch_only: list[float], clean: list[float]) -> pd.DataFrame:
+    """A run's history; LR and noise drop after epoch 3."""
     n = len(patch_only)
     return pd.DataFrame(
         {
             "epoch": range(1, n + 1),
+            "lr": [0.1 if e <= 3 else 0.004 for e in range(1, n + 1)],
+            "noise": [0.4 if e <= 3 else 0.0 for e in range(1, n + 1)],
+            "train_loss": np.linspace(2.0, 0.1, n),
             "train_acc": [0.5] * n,
             "patch_only_acc": patch_only,
             "test_acc": clean,
@@ -320,25 +326,47 @@ def mechanism(small_memorises: bool, large_early: bool = False) -> dict:
     return out
 
 
+def judged(hist, beta: float = 0.1) -> list:
+    runs = patch_claims.Runs(hist, 3, 40, 80.0, 30.0, beta, "toy")
+    return patch_claims.chapter_claims(runs)
+
+
 def test_each_mechanism_claim_checks_its_own_premise():
-    claims = tables.claim_verdicts(mechanism(True), 3, 0.8, 0.3)
-    assert claims["verdict"].tolist() == [stats.REPRODUCED] * 5
-    claims = tables.claim_verdicts(mechanism(False), 3, 0.8, 0.3)
-    assert claims["verdict"].iloc[0] == stats.NOT_REPRODUCED  # 12% is never "memorised"
-    assert (claims["verdict"].iloc[1:] == stats.PRECONDITION_NOT_MET).all()
-    assert "no method learns the patch before the anneal" in claims["reason"].iloc[1]
+    assert [c.verdict.label for c in judged(mechanism(True))] == [stats.REPRODUCED] * 5
+    found = judged(mechanism(False))
+    assert found[0].verdict.label == stats.NOT_REPRODUCED  # 12% is never "memorised"
+    assert all(c.verdict.label == stats.PRECONDITION_NOT_MET for c in found[1:])
+    assert "the patch can be learnt before the anneal" in found[1].verdict.reason
     # A large LR that learns the patch at once refutes "near chance" (the patch is learnable);
     # "learns it right after the anneal" then has nothing left to learn.
-    claims = tables.claim_verdicts(mechanism(False, large_early=True), 3, 0.8, 0.3)
-    assert claims["verdict"].tolist()[:3] == [
+    found = judged(mechanism(False, large_early=True))
+    assert [c.verdict.label for c in found[:3]] == [
         stats.NOT_REPRODUCED,
         stats.NOT_REPRODUCED,
         stats.PRECONDITION_NOT_MET,
     ]
-    assert (
-        claims["reason"].iloc[2].startswith("large LR staying near chance before the anneal is not")
-    )
-    assert (claims["verdict"].iloc[3:] == stats.PRECONDITION_NOT_MET).all()
+    assert found[2].verdict.reason.endswith("until the anneal: not reproduced")
+    assert all(c.verdict.label == stats.PRECONDITION_NOT_MET for c in found[3:])
+
+
+def test_a_patch_stronger_than_the_papers_is_a_different_task_not_a_refutation():
+    found = judged(mechanism(False, large_early=True), beta=0.4)
+    assert all(c.verdict.label == stats.PRECONDITION_NOT_MET for c in found)
+    assert all("patch strength beta (the paper's): 0.4 > 0.1" in c.verdict.reason for c in found)
+
+
+def test_timing_is_given_in_sgd_steps_beside_epochs():
+    runs = patch_claims.Runs(mechanism(True), 3, 40, 80.0, 30.0, 0.1, "toy")
+    assert runs.when(30) == "epoch 30, 1,200 SGD steps (the paper's epoch 3.1)"
+    assert "within 3 epochs (120 SGD steps)" in judged(mechanism(True))[2].statement
+
+
+def test_a_noise_run_whose_noise_never_annealed_fails_its_protocol():
+    hist = mechanism(True)
+    hist[(NOISE, 2)] = hist[(NOISE, 2)].assign(noise=0.4)
+    noise = judged(hist)[4]
+    assert noise.verdict.label == stats.PRECONDITION_NOT_MET
+    assert "small LR + noise, seed 2: noise anneal never fired" in noise.verdict.reason
 
 
 def test_best_on_mixed_epoch_is_reported_beside_the_last():

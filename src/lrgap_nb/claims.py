@@ -77,6 +77,21 @@ def protocol_failures(
     return failures
 
 
+def history_failures(
+    history: Any, chance_loss: float, anneals: Mapping[str, int] | None = None
+) -> list[str]:
+    """`protocol_failures` of one `lrgap_nb.train` history (a table with `epoch`, `train_loss`
+    and the scheduled columns): `anneals` maps a column (`lr`, `noise`) to the epoch after which
+    it is scheduled to drop, and that anneal counts as fired when its next value is below the
+    first."""
+    events = {}
+    for column, epoch in (anneals or {}).items():
+        after = history.loc[history["epoch"] > epoch, column]
+        first = float(history[column].iloc[0])
+        events[f"{column} anneal"] = bool(len(after)) and float(after.iloc[0]) < first
+    return protocol_failures(history["train_loss"].to_numpy(), chance_loss, events)
+
+
 @dataclasses.dataclass(frozen=True)
 class Rule:
     """How the numbers are judged: a difference between two arms, or one arm against a bound."""

@@ -18,7 +18,8 @@ from . import stats
 from .claims import Claim
 
 CLAIM_COLUMNS = ["chapter", "claim", "paper", "ours", "scale", "verdict", "why"]
-LANDING_COLUMNS = CLAIM_COLUMNS[:-1]  # the landing table leaves each verdict's reason to its chapter
+# The landing table leaves each verdict's reason to its chapter.
+LANDING_COLUMNS = CLAIM_COLUMNS[:-1]
 
 # What a profile is, in words without digits (tests/test_prose.py checks every rendered number).
 PROFILE_MEANING = {

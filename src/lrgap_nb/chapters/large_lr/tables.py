@@ -1,4 +1,4 @@
-"""The large-LR chapter's tables, gate, verdicts and claims (no torch).
+"""The large-LR chapter's tables and gate (no torch); its claims are judged in `claims.py`.
 
 Histories are the per-epoch tables of lrgap_nb.train (accuracies as fractions; `epoch` counts
 completed epochs, so the row with epoch == m is the last one before the anneal after 0-based
@@ -22,7 +22,6 @@ from .params import (
     LARGE,
     NOISE,
     NOISE_PATCH,
-    PAPER_CIFAR10,
     PAPER_CIFAR100,
     PAPER_SIZES,
     SMALL,
@@ -63,7 +62,7 @@ def pilot_table(pilot: Mapping[float, pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(rows).round(3)
 
 
-def _at(hist: Histories, method: str, epoch: int | None, column: str) -> list[float]:
+def at(hist: Histories, method: str, epoch: int | None, column: str) -> list[float]:
     """Percent `column` of every seed of `method` after `epoch` completed epochs (None: last)."""
     out = []
     for key, h in sorted(hist.items()):
@@ -82,11 +81,11 @@ def gate_table(hist: Histories, anneal_epoch: int, gate: float) -> pd.DataFrame:
     rows = [
         {
             "check": f"small LR before the anneal (epoch {anneal_epoch})",
-            "seeds": _at(hist, SMALL, anneal_epoch, "train_acc"),
+            "seeds": at(hist, SMALL, anneal_epoch, "train_acc"),
         }
     ]
     rows += [
-        {"check": f"{m} at the end", "seeds": _at(hist, m, None, "train_acc")}
+        {"check": f"{m} at the end", "seeds": at(hist, m, None, "train_acc")}
         for m in present(hist, (LARGE, SMALL, NOISE, NOISE_PATCH))
     ]
     for row in rows:
@@ -97,21 +96,6 @@ def gate_table(hist: Histories, anneal_epoch: int, gate: float) -> pd.DataFrame:
     table = pd.DataFrame(rows)
     table.attrs["gate"] = gate
     return table
-
-
-def gate_verdicts(gate: pd.DataFrame) -> dict[str, stats.Verdict | None]:
-    """`precondition` results: "before" (small LR fits first) and "end" (all fit by the end)."""
-    threshold = 100 * gate.attrs["gate"]
-
-    def unmet(rows: pd.DataFrame, what: str) -> stats.Verdict | None:
-        failing = rows[~rows["passes"]].to_dict("records")
-        told = "; ".join(f"{r['check']}: lowest seed {r['lowest seed (%)']:.2f}%" for r in failing)
-        return stats.precondition(not failing, f"{what} below {threshold:g}% train acc.: {told}")
-
-    return {
-        "before": unmet(gate.iloc[:1], "small LR before the anneal"),
-        "end": unmet(gate.iloc[1:], "a method at the end"),
-    }
 
 
 def phase_table(hist: Histories, anneal_epoch: int) -> pd.DataFrame:
@@ -125,38 +109,9 @@ def phase_table(hist: Histories, anneal_epoch: int) -> pd.DataFrame:
     for method in present(hist, (LARGE, SMALL, NOISE, NOISE_PATCH)):
         row = {"method": method}
         for name, epoch in moments.items():
-            row[f"train, {name}"] = stats.mean_std(_at(hist, method, epoch, "train_acc"), 2)
-            row[f"val., {name}"] = stats.mean_std(_at(hist, method, epoch, "test_acc"), 2)
+            row[f"train, {name}"] = stats.mean_std(at(hist, method, epoch, "train_acc"), 2)
+            row[f"val., {name}"] = stats.mean_std(at(hist, method, epoch, "test_acc"), 2)
         rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def claim_verdicts(hist: Histories, anneal_epoch: int, gate: pd.DataFrame) -> pd.DataFrame:
-    """The chapter's five claims, each a paired comparison over seeds beyond MIN_EFFECT points."""
-    unmet = gate_verdicts(gate)
-    pts = " pts"
-
-    def row(claim, a, b, epoch, column, when):
-        verdict = stats.compare(
-            _at(hist, a, epoch, column), _at(hist, b, epoch, column), MIN_EFFECT, pts, True,
-            unmet[when],
-        )  # fmt: skip
-        return {"claim": claim, "verdict": verdict.label, "reason": verdict.reason}
-
-    rows = [
-        row("small LR ahead in train acc. before the anneal", SMALL, LARGE, anneal_epoch,
-            "train_acc", "before"),
-        row("small LR ahead in val. acc. before the anneal", SMALL, LARGE, anneal_epoch,
-            "test_acc", "before"),
-        row("large LR ahead in val. acc. right after the anneal", LARGE, SMALL, anneal_epoch + 1,
-            "test_acc", "end"),
-        row("large LR + anneal ends with better val. acc.", LARGE, SMALL, None, "test_acc", "end"),
-    ]  # fmt: skip
-    for noisy in present(hist, (NOISE, NOISE_PATCH)):
-        rows.append(
-            row(f"{noisy} ends above small LR (recovers part of the gap)", noisy, SMALL, None,
-                "test_acc", "end")
-        )  # fmt: skip
     return pd.DataFrame(rows)
 
 
@@ -164,13 +119,13 @@ def final_table(hist: Histories, paper: Mapping[str, float], scale: str) -> pd.D
     """Final validation and train accuracy (%) per method, mean ± std over seeds, beside the paper."""
     rows = []
     for method in present(hist, (LARGE, SMALL, NOISE, NOISE_PATCH)):
-        val = _at(hist, method, None, "test_acc")
+        val = at(hist, method, None, "test_acc")
         rows.append(
             {
                 "method": method,
                 "paper val. acc. (%)": paper.get(method, "—"),
                 "ours val. acc. (%)": stats.mean_std(val, 2),
-                "ours train acc. (%)": stats.mean_std(_at(hist, method, None, "train_acc"), 2),
+                "ours train acc. (%)": stats.mean_std(at(hist, method, None, "train_acc"), 2),
                 "seeds": len(val),
                 "scale": scale,
                 "gap to small LR, ours vs paper": _gap(hist, method, paper),
@@ -183,19 +138,21 @@ def _gap(hist: Histories, method: str, paper: Mapping[str, float]) -> str:
     if method == SMALL:
         return "reference"
     ours = float(
-        np.mean(_at(hist, method, None, "test_acc")) - np.mean(_at(hist, SMALL, None, "test_acc"))
+        np.mean(at(hist, method, None, "test_acc")) - np.mean(at(hist, SMALL, None, "test_acc"))
     )
     if method not in paper:
         return f"{ours:+.2f} pts (paper: no number)"
     theirs = paper[method] - paper[SMALL]
-    return f"{ours:+.2f} vs {theirs:+.2f} pts: {stats.size_vs_paper(ours, theirs)}"
+    levels = [float(np.mean(at(hist, m, None, "test_acc"))) for m in (method, SMALL)]
+    size = stats.size_vs_paper(ours, theirs, levels, [paper[method], paper[SMALL]])
+    return f"{ours:+.2f} vs {theirs:+.2f} pts: {size}"
 
 
-def cifar100_table(hist: Histories | None, scale: str, reason: str) -> pd.DataFrame:
+def cifar100_table(hist: Histories | None, scale: str) -> pd.DataFrame:
     """The survey report's CIFAR-100 pair beside ours; when it did not run, says why."""
     rows = []
     for method, value in PAPER_CIFAR100.items():
-        val = _at(hist, method, None, "test_acc") if hist else []
+        val = at(hist, method, None, "test_acc") if hist else []
         rows.append(
             {
                 "method": method,
@@ -205,32 +162,19 @@ def cifar100_table(hist: Histories | None, scale: str, reason: str) -> pd.DataFr
                 "scale": scale if val else "-",
             }
         )
-    table = pd.DataFrame(rows)
-    if hist:
-        verdict = stats.compare(_at(hist, LARGE, None, "test_acc"), _at(hist, SMALL, None,
-                                "test_acc"), MIN_EFFECT, " pts", paired=True)  # fmt: skip
-        table.attrs["verdict"] = verdict.label
-    else:
-        table.attrs["verdict"] = f"not run: {reason}"
-    return table
+    return pd.DataFrame(rows)
 
 
 def size_table(hist: Mapping[tuple[str, float, int], pd.DataFrame], images: Mapping[float, int],
-               epochs: Mapping[float, int], gate: float) -> pd.DataFrame:  # fmt: skip
-    """Final clean validation accuracy (%) per training-set fraction, large vs small LR; a size's
-    verdict needs every run on it to end at the gate (its training set fitted)."""
+               epochs: Mapping[float, int]) -> pd.DataFrame:  # fmt: skip
+    """Final clean validation accuracy (%) per training-set fraction, large vs small LR, and the
+    lowest final train accuracy (a size's claim needs every run on it to end at the gate)."""
     rows = []
     for fraction in sorted({k[1] for k in hist}):
         runs = {k: h.iloc[-1] for k, h in sorted(hist.items()) if k[1] == fraction}
         acc = {m: [100 * float(r["test_acc"]) for k, r in runs.items() if k[0] == m]
                for m in (LARGE, SMALL)}  # fmt: skip
-        lowest = min(runs.items(), key=lambda item: item[1]["train_acc"])
-        unmet = stats.precondition(
-            lowest[1]["train_acc"] >= gate,
-            f"a run on {images[fraction]:,} images ends below {100 * gate:g}% train acc.: "
-            f"{lowest[0][0]}, seed {lowest[0][2]}, {100 * lowest[1]['train_acc']:.2f}%",
-        )
-        verdict = stats.compare(acc[LARGE], acc[SMALL], MIN_EFFECT, " pts", True, unmet)
+        lowest = min(float(r["train_acc"]) for r in runs.values())
         rows.append(
             {
                 "training images": images[fraction],
@@ -238,9 +182,8 @@ def size_table(hist: Mapping[tuple[str, float, int], pd.DataFrame], images: Mapp
                 "epochs": epochs[fraction],
                 "large LR val. acc. (%)": stats.mean_std(acc[LARGE], 2),
                 "small LR val. acc. (%)": stats.mean_std(acc[SMALL], 2),
-                "lowest final train acc. (%)": round(100 * float(lowest[1]["train_acc"]), 2),
+                "lowest final train acc. (%)": round(100 * lowest, 2),
                 "paper (survey, 10k / 50k of CIFAR-10)": _paper_size(fraction),
-                "large LR ahead?": str(verdict),
             }
         )
     return pd.DataFrame(rows)
@@ -251,66 +194,6 @@ def _paper_size(fraction: float) -> str:
     if key is None:
         return "—"
     return f"{PAPER_SIZES[LARGE][key]} vs {PAPER_SIZES[SMALL][key]}"
-
-
-def verdict_markdown(claims: pd.DataFrame, gate: pd.DataFrame) -> str:
-    """The chapter's closing verdict, from the numbers (Markdown)."""
-    lines = [
-        f"- Gate (train accuracy at least {100 * gate.attrs['gate']:g}%): "
-        + "; ".join(
-            f"{r['check']}: lowest seed {r['lowest seed (%)']:.2f}% "
-            f"({'passes' if r['passes'] else 'FAILS'})"
-            for r in gate.to_dict("records")
-        )
-        + "."
-    ]
-    lines += [f"- {r.claim}: **{r.verdict}** ({r.reason})." for r in claims.itertuples()]
-    return "\n".join(lines)
-
-
-def claims(claim_table: pd.DataFrame, final: pd.DataFrame, phases: pd.DataFrame,
-           cifar100: pd.DataFrame, scale: str) -> list[dict]:  # fmt: skip
-    """This chapter's rows of the book's summary table."""
-    fin = final.set_index("method")
-    pha = phases.set_index("method")
-    before = [c for c in phases.columns if c.startswith("val., before")][0]
-    before_train = [c for c in phases.columns if c.startswith("train, before")][0]
-    after = [c for c in phases.columns if c.startswith("val., after")][0]
-    ours = {
-        0: f"{pha.loc[SMALL, before_train]} vs {pha.loc[LARGE, before_train]}",
-        1: f"{pha.loc[SMALL, before]} vs {pha.loc[LARGE, before]}",
-        2: f"{pha.loc[LARGE, after]} vs {pha.loc[SMALL, after]}",
-        3: f"{fin.loc[LARGE, 'ours val. acc. (%)']} vs {fin.loc[SMALL, 'ours val. acc. (%)']}",
-    }
-    paper = {3: f"{PAPER_CIFAR10[LARGE]} vs {PAPER_CIFAR10[SMALL]}"}
-    rows = []
-    for i, r in enumerate(claim_table.to_dict("records")):
-        if i > 3:  # a noise method against small LR
-            method = r["claim"].split(" ends above")[0]
-            ours[i] = (
-                f"{fin.loc[method, 'ours val. acc. (%)']} vs {fin.loc[SMALL, 'ours val. acc. (%)']}"
-            )
-            paper[i] = f"{PAPER_CIFAR10[NOISE]} vs {PAPER_CIFAR10[SMALL]} (level not stated)"
-        rows.append(
-            {
-                "claim": f"WRN-16 CIFAR-10: {r['claim']}",
-                "paper": paper.get(i, "(figure only)"),
-                "ours": ours[i],
-                "scale": scale,
-                "verdict": r["verdict"],
-            }
-        )
-    c100 = cifar100.set_index("method")
-    rows.append(
-        {
-            "claim": "WRN-16 CIFAR-100: large LR + anneal beats small LR",
-            "paper": f"{PAPER_CIFAR100[LARGE]} vs {PAPER_CIFAR100[SMALL]}",
-            "ours": f"{c100.loc[LARGE, 'ours val. acc. (%)']} vs {c100.loc[SMALL, 'ours val. acc. (%)']}",
-            "scale": c100.loc[LARGE, "scale"],
-            "verdict": cifar100.attrs["verdict"],
-        }
-    )
-    return rows
 
 
 def scale(cfg, plan) -> str:

@@ -1,4 +1,4 @@
-"""The patch chapter's tables, verdicts and claims (no torch).
+"""The patch chapter's tables (no torch); its claims are judged in `claims.py`.
 
 Histories are lrgap_nb.train's per-epoch tables (accuracies as fractions; `epoch` counts completed
 epochs, so the row epoch == anneal_epoch is the last before the anneal). Verdicts come from
@@ -7,6 +7,7 @@ lrgap_nb.stats; seeds are paired across methods (a seed fixes initial weights an
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -15,7 +16,7 @@ import pandas as pd
 from lrgap_nb import stats
 from lrgap_nb.runs import network_name
 
-from .params import LARGE, METHODS, NOISE, PAPER_FINAL, PAPER_SOURCE, SMALL
+from .params import LARGE, METHODS, PAPER_FINAL, PAPER_SOURCE, SMALL
 
 MIN_EFFECT = 1.0  # percentage points: the smallest clean-accuracy difference we call an effect
 QUICK = 5  # "learns the patch quickly after the anneal": within this many epochs
@@ -47,7 +48,7 @@ def calibration_table(calibration: Mapping, chosen, threshold: float) -> pd.Data
     return pd.DataFrame(rows)
 
 
-def _at(hist: Histories, method: str, epoch: int | None, column: str) -> list[float]:
+def at(hist: Histories, method: str, epoch: int | None, column: str) -> list[float]:
     """Percent `column` for every seed of `method` after `epoch` completed epochs (None: last)."""
     out = []
     for key, h in sorted(hist.items()):
@@ -57,31 +58,13 @@ def _at(hist: Histories, method: str, epoch: int | None, column: str) -> list[fl
     return out
 
 
-def _max_until(hist: Histories, method: str, epoch: int, column: str) -> list[float]:
+def max_until(hist: Histories, method: str, epoch: int, column: str) -> list[float]:
     """Per seed, the highest percent `column` over the first `epoch` epochs."""
     return [
         100 * float(h.loc[h["epoch"] <= epoch, column].max())
         for key, h in sorted(hist.items())
         if key[0] == method
     ]
-
-
-def _learnt_before_anneal(
-    hist: Histories, anneal_epoch: int, memorised: float
-) -> stats.Verdict | None:
-    """None when some method's mean highest patch-only accuracy before the anneal reaches
-    `memorised`, else the "precondition not met" verdict naming the best method."""
-    best = {
-        method: float(np.mean(_max_until(hist, method, anneal_epoch, "patch_only_acc")))
-        for method in METHODS
-        if any(key[0] == method for key in hist)
-    }
-    top = max(best, key=best.get)
-    return stats.precondition(
-        best[top] >= 100 * memorised,
-        f"no method learns the patch before the anneal (best: {top}, "
-        f"highest {best[top]:.3g}%, memorised from {100 * memorised:g}%)",
-    )
 
 
 def phase_table(hist: Histories, anneal_epoch: int) -> pd.DataFrame:
@@ -91,9 +74,9 @@ def phase_table(hist: Histories, anneal_epoch: int) -> pd.DataFrame:
         row = {"method": method, "epoch": anneal_epoch}
         for column, name in (("patch_only_acc", "patch-only"), ("test_acc", "clean"),
                              ("mixed_acc", "mixed")):  # fmt: skip
-            row[f"{name} (%)"] = stats.mean_std(_at(hist, method, anneal_epoch, column), 2)
+            row[f"{name} (%)"] = stats.mean_std(at(hist, method, anneal_epoch, column), 2)
         row["highest patch-only so far (%)"] = stats.mean_std(
-            _max_until(hist, method, anneal_epoch, "patch_only_acc"), 2
+            max_until(hist, method, anneal_epoch, "patch_only_acc"), 2
         )
         rows.append(row)
     return pd.DataFrame(rows)
@@ -133,50 +116,6 @@ def final_table(hist: Histories, scale: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def claim_verdicts(
-    hist: Histories, anneal_epoch: int, memorised: float, near_chance: float
-) -> pd.DataFrame:
-    """The mechanism (thresholds) first, then the clean-accuracy outcome (paired comparisons).
-
-    Each claim has its own premise: "large LR stays near chance" needs a patch that can be
-    learnt before the anneal at all (some method memorises it); "large LR learns it right after
-    the anneal" needs a large LR that had not learnt it before; the clean-accuracy outcome needs
-    the mechanism the paper explains it by, small LR memorising the patch first.
-    """
-    last = int(min(len(h) for h in hist.values()))
-    quick = min(anneal_epoch + QUICK, last)
-    small_early = _at(hist, SMALL, anneal_epoch, "patch_only_acc")
-    large_max = _max_until(hist, LARGE, anneal_epoch, "patch_only_acc")
-    large_quick = _at(hist, LARGE, quick, "patch_only_acc")
-    early = stats.at_least(small_early, 100 * memorised, "%")
-    learnable = _learnt_before_anneal(hist, anneal_epoch, memorised)
-    chance = stats.at_most(large_max, 100 * near_chance, "%", unmet=learnable)
-    rows = [
-        ("small LR memorises the patch before the anneal (patch-only acc.)",
-         f"{stats.mean_std(small_early, 2)}% at epoch {anneal_epoch}", early),
-        ("large LR stays near chance on patch-only images until the anneal",
-         f"highest {stats.mean_std(large_max, 2)}%", chance),
-        (f"large LR learns the patch within {quick - anneal_epoch} epochs of the anneal",
-         f"{stats.mean_std(large_quick, 2)}% at epoch {quick}",
-         stats.at_least(large_quick, 100 * memorised, "%", unmet=stats.precondition(
-             chance.label == stats.REPRODUCED,
-             f"large LR staying near chance before the anneal is {chance.label} ({chance.reason})"))),
-    ]  # fmt: skip
-    premise = stats.precondition(
-        early.label == stats.REPRODUCED,
-        f"small LR memorising the patch before the anneal is {early.label} ({early.reason})",
-    )
-    small = _at(hist, SMALL, None, "test_acc")
-    for method in (LARGE, NOISE):
-        ours = _at(hist, method, None, "test_acc")
-        verdict = stats.compare(ours, small, MIN_EFFECT, " pts", paired=True, unmet=premise)
-        told = f"{stats.mean_std(ours, 2)} vs {stats.mean_std(small, 2)}"
-        rows.append((f"{method} ends above small LR on clean images", told, verdict))
-    return pd.DataFrame(
-        [{"claim": c, "ours": o, "verdict": v.label, "reason": v.reason} for c, o, v in rows]
-    )
-
-
 def reference_table(
     hist: Histories, references: Mapping[tuple[float, int], pd.DataFrame]
 ) -> pd.DataFrame:
@@ -195,7 +134,7 @@ def reference_table(
     }
     rows = []
     for method, fraction in ((SMALL, fractions[0]), (LARGE, fractions[-1])):
-        ours = _at(hist, method, None, "test_acc")
+        ours = at(hist, method, None, "test_acc")
         low, high = stats.difference_ci(ours, ref[fraction]) if len(ours) > 1 else (np.nan,) * 2
         rows.append(
             {
@@ -210,35 +149,25 @@ def reference_table(
     return pd.DataFrame(rows)
 
 
-def verdict_markdown(claims: pd.DataFrame) -> str:
-    return "\n".join(f"- {r['claim']}: **{r['verdict']}** ({r['reason']})." for r in
-                     claims.to_dict("records"))  # fmt: skip
+def images(cfg) -> int:
+    """Training images of the main runs."""
+    return cfg.train_subset or {"cifar10": 50_000, "cifar10_subset": 5_085}[cfg.dataset]
 
 
-def claims(claim_table: pd.DataFrame, scale: str) -> list[dict]:
-    """This chapter's rows of the book's summary table: the mechanism first, then the outcome."""
-    paper = ["(figure only)"] * 3 + [
-        f"{PAPER_FINAL[LARGE][1]} vs {PAPER_FINAL[SMALL][1]} (survey report)",
-        f"{PAPER_FINAL[NOISE][1]} vs {PAPER_FINAL[SMALL][1]} (talk slides)",
-    ]
-    return [
-        {"claim": f"patch CIFAR-10: {r['claim']}", "paper": p, "ours": r["ours"], "scale": scale,
-         "verdict": r["verdict"]}
-        for r, p in zip(claim_table.to_dict("records"), paper, strict=True)
-    ]  # fmt: skip
+def steps_per_epoch(cfg) -> int:
+    return math.ceil(images(cfg) / cfg.batch_size)
 
 
 def scale(cfg, setting=None) -> str:
     """The main runs' scale in one line, for tables and the claims table; `setting` (the
     calibration's choice) is named where it departs from the official rates and strength."""
-    images = cfg.train_subset or {"cifar10": 50_000, "cifar10_subset": 5_085}[cfg.dataset]
     chosen = ""
     if setting is not None and (setting.lr_small, cfg.lr_large) != (0.004, 0.1):
         chosen += f", LR {cfg.lr_large:g} / {setting.lr_small:g}"
     if setting is not None and setting.beta != cfg.beta:
         chosen += f", patch beta {setting.beta:g}"
     return (
-        f"{network_name(cfg.model, cfg.model_width)}, patched {cfg.dataset} ({images:,} images)"
+        f"{network_name(cfg.model, cfg.model_width)}, patched {cfg.dataset} ({images(cfg):,} images)"
         f"{chosen}, {cfg.epochs} epochs"
     )
 
