@@ -122,3 +122,13 @@ def test_install_cells_name_the_configured_repository(config):
             f"{source.name}: install cell not first"
         )
         assert all(u == url for u in named), (source.name, named, url)
+
+
+def test_the_package_has_one_version_number():
+    """pyproject.toml reads it from lrgap_nb.__version__ (provenance records that one)."""
+    import importlib.metadata
+
+    import lrgap_nb
+
+    assert importlib.metadata.version("lrgap-nb") == lrgap_nb.__version__
+    assert 'version = { attr = "lrgap_nb.__version__" }' in (ROOT / "pyproject.toml").read_text()
