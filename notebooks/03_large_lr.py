@@ -115,7 +115,7 @@ cfg
 # profile asks for them):
 
 # %%
-results = lg.large_lr.runs.execute(cfg)  # from the results cache when present
+results = lg.execute("large_lr", cfg)  # from the results cache when present
 plan = lg.large_lr.runs.plan(cfg)
 lg.show_markdown(lg.large_lr.tables.describe(cfg, plan))
 

@@ -150,7 +150,7 @@ lg.save_figure(ax.figure, "patch", "fig-patch-examples")
 lg.show_markdown(lg.patch.tables.describe(cfg))
 
 # %%
-results = lg.patch.runs.execute(cfg)  # from the results cache when present
+results = lg.execute("patch", cfg)  # from the results cache when present
 listed, chosen = lg.patch.runs.calibration(cfg)
 calibration = lg.train.histories(listed, results)  # (small LR, beta) -> history
 hist = lg.train.histories(lg.patch.runs.main_configs(cfg), results)

@@ -130,6 +130,25 @@ def test_a_failed_stage_ends_the_sweep_before_the_next_is_listed(tmp_path):
     assert report.counts() == {"cached": 0, "ran": 0, "failed": 1} and len(listings) == 1
 
 
+def test_a_chapters_runs_come_back_by_config_stage_by_stage(tmp_path):
+    """The executor behind every notebook: later stages are listed once earlier ones are cached."""
+    log = tmp_path / "log"
+
+    def list_runs():
+        stages = [slow_run(v, log, 0.0) for v in (1, 2, 3)]
+        return stages[: sum(r.lookup() is not None for r in stages) + 1]
+
+    done = sweep.execute_chapter(list_runs)
+    assert {c.value: r.payload["square"] for c, r in done.items()} == {1: 1, 2: 4, 3: 9}
+    assert len(computations(log)) == 3
+    assert sweep.execute_chapter(list_runs).keys() == done.keys() and len(computations(log)) == 3
+
+
+def test_a_chapter_whose_run_fails_raises_naming_it(tmp_path):
+    with pytest.raises(RuntimeError, match="ValueError: negative values are refused"):
+        sweep.execute_chapter(lambda: [slow_run(-1, tmp_path / "log", 0.0)])
+
+
 def test_local_pool_executor_through_the_sweep(tmp_path):
     log = tmp_path / "log"
     executor = sweep.make_executor("local", workers=2)

@@ -16,6 +16,7 @@ __version__ = "0.2.0"
 _NAMES = {
     "configure": "chapters",
     "chapter_config": "chapters",
+    "execute": "chapters",
     "ParameterError": "params",
     "PROFILES": "params",
     "save_figure": "export",

@@ -37,25 +37,6 @@ def execute_run(run: Run) -> results.Result:
     return run.execute()
 
 
-def execute_all(runs: list[Run], workers: int = 1) -> list[results.Result]:
-    """Every run's result, in order: uncached ones first computed by `workers` processes.
-
-    More than one worker uses sweep's local pool of single-threaded processes (measured faster
-    than one two-threaded process for small convolutions on 2 cores); a failed run raises.
-    """
-    from . import sweep
-
-    if workers > 1 and sum(run.lookup() is None for run in dict.fromkeys(runs)) > 1:
-        pool = sweep.make_executor("local", workers)
-        try:
-            report = sweep.execute(runs, pool)
-        finally:
-            sweep.close_executor(pool)
-        if report.counts()["failed"]:
-            raise RuntimeError(report.summary())
-    return [run.execute() for run in runs]
-
-
 def network_name(model: str, width: int | None) -> str:
     """A WRN's name with its channel widths, "WRN-16-1 (channels 16/16/32/64)", so that a base
     width of 4 never reads as WRN-16-4; other models keep their name."""

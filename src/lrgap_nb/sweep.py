@@ -148,6 +148,20 @@ def execute_stages(
     return SweepReport(rows, time.perf_counter() - start)
 
 
+def execute_chapter(list_runs: Callable[[], Sequence[Run]], workers: int = 1) -> dict[Any, Any]:
+    """Config -> result of every run a chapter lists, the missing ones computed stage by stage
+    (in process, or by `workers` single-threaded processes): the one executor behind a chapter's
+    notebook, `lrgap sweep` and the tests. A failed run raises, naming it."""
+    executor = make_executor("local", workers) if workers > 1 else None
+    try:
+        report = execute_stages(list_runs, executor)
+    finally:
+        close_executor(executor)
+    if report.counts()["failed"]:
+        raise RuntimeError(report.summary())
+    return {run.config: run.execute() for run in list_runs()}
+
+
 def _outcome(run: Run, get_result) -> dict[str, Any]:
     try:
         result = get_result()

@@ -37,6 +37,12 @@ class Chapter:
         """The cached runs the chapter declares for `cfg` (what `lrgap sweep` computes)."""
         return self.module("runs").chapter_runs(cfg)
 
+    def execute(self, cfg: ChapterParams) -> dict[Any, Any]:
+        """Config -> result of every run, computing what is not cached (earlier stages first)."""
+        from ..sweep import execute_chapter
+
+        return execute_chapter(lambda: self.runs(cfg), getattr(cfg, "workers", 1))
+
 
 def submodules(package: str) -> Callable[[str], ModuleType]:
     """A module `__getattr__` that imports a chapter's submodules on first use (`lg.convex.maths`)."""
@@ -68,6 +74,11 @@ def get_chapter(name: str) -> Chapter:
     if name not in chapters:
         raise ParameterError(f"unknown chapter {name!r}; chapters: {', '.join(chapters)}")
     return chapters[name]
+
+
+def execute(name: str, cfg: ChapterParams) -> dict[Any, Any]:
+    """Config -> result of every run of chapter `name` at `cfg` (what its notebook reads)."""
+    return get_chapter(name).execute(cfg)
 
 
 def chapter_config(name: str, profile: str = "smoke", **overrides: Any) -> ChapterParams:

@@ -16,7 +16,7 @@ import math
 from typing import Any
 
 from lrgap_nb import train
-from lrgap_nb.runs import Run, execute_all
+from lrgap_nb.runs import Run
 from lrgap_nb.train import TrainConfig, histories, history_frame, train_run
 
 from . import tables
@@ -222,16 +222,6 @@ def chapter_runs(cfg: LargeLRParams) -> list[Run]:
     configs = [*main_configs(cfg).values(), *size_configs(cfg).values()]
     configs += list(cifar100_configs(cfg).values())
     return runs + [train_run(c) for c in dict.fromkeys(configs)]
-
-
-def execute(cfg: LargeLRParams) -> dict[TrainConfig, object]:
-    """Config -> result of every chapter run, computing what is missing (the pilot first)."""
-    done: dict[TrainConfig, object] = {}
-    while pending := [r for r in chapter_runs(cfg) if r.config not in done]:
-        done.update(
-            zip([r.config for r in pending], execute_all(pending, cfg.workers), strict=True)
-        )
-    return done
 
 
 def whole(cfg: LargeLRParams) -> int:

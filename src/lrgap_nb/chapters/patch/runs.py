@@ -15,7 +15,7 @@ import math
 from typing import Any
 
 from lrgap_nb import train
-from lrgap_nb.runs import Run, execute_all
+from lrgap_nb.runs import Run
 from lrgap_nb.train import TrainConfig, history_frame
 
 from . import tables
@@ -182,16 +182,6 @@ def chapter_runs(cfg: PatchParams) -> list[Run]:
         return runs
     configs = [*main_configs(cfg).values(), *reference_configs(cfg).values()]
     return runs + [run(c) for c in configs]
-
-
-def execute(cfg: PatchParams) -> dict[TrainConfig, object]:
-    """Config -> result of every chapter run, computing what is missing (calibration first)."""
-    done: dict[TrainConfig, object] = {}
-    while pending := [r for r in chapter_runs(cfg) if r.config not in done]:
-        done.update(
-            zip([r.config for r in pending], execute_all(pending, cfg.workers), strict=True)
-        )
-    return done
 
 
 def groups(cfg: PatchParams) -> dict[str, dict]:
