@@ -74,6 +74,7 @@ workers: int = None  # parallel training processes, one torch thread each
 import lrgap_nb as lg
 
 cfg = lg.configure("large_lr", globals())
+out = lg.outputs("large_lr")
 cfg
 
 # %% [markdown]
@@ -140,13 +141,12 @@ anneal = plan.milestones[0]
 
 # %%
 pilot_table = lg.large_lr.tables.pilot_table(pilot)
-lg.save_table(pilot_table, "large_lr", "lr_pilot")
 lg.show_markdown(lg.large_lr.tables.pilot_sentence(pilot_table, cfg, plan.lr_large, plan.lr_small))
-pilot_table
+out.table(pilot_table, "lr_pilot")
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-large-lr-pilot", "caption": "LR pilot: running train loss (left) and running train accuracy (right) against epochs, one calibration seed per rate (no band: one run each); the thick line is the largest rate that trains stably."}}
 axes = lg.large_lr.figures.pilot(pilot, lg.large_lr.tables.largest_stable_lr(pilot))
-lg.save_figure(axes[0].figure, "large_lr", "fig-large-lr-pilot")
+out.figure(axes, "fig-large-lr-pilot")
 
 # %% [markdown]
 # ## The schedule
@@ -162,7 +162,7 @@ lg.show_markdown(lg.large_lr.tables.schedule_sentence(cfg, plan, gate_history))
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-large-lr-gate", "caption": "Gate calibration: the small rate at a constant LR on the calibration seed (one run, no band), running train accuracy (solid) and validation accuracy (dotted) against epochs; the dashed line is the gate and the dotted vertical line the anneal it sets for the main runs."}}
 ax = lg.large_lr.figures.gate_calibration(gate_history, cfg.gate, anneal)
-lg.save_figure(ax.figure, "large_lr", "fig-large-lr-gate")
+out.figure(ax, "fig-large-lr-gate")
 
 # %% [markdown]
 # ## Train and validation accuracy against epochs (survey Figures 1 and 3)
@@ -173,7 +173,7 @@ lg.save_figure(ax.figure, "large_lr", "fig-large-lr-gate")
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-large-lr-curves", "caption": "Running train accuracy (left, dashed line: the gate) and validation accuracy (right) of every method against epochs; lines are means and bands the mean \u00b1 one standard deviation across seeds; the dotted line marks the first anneal."}}
 axes = lg.large_lr.figures.accuracy_curves(main, anneal, cfg.gate)
-lg.save_figure(axes[0].figure, "large_lr", "fig-large-lr-curves")
+out.figure(axes, "fig-large-lr-curves")
 
 # %% [markdown]
 # **The gate.** The lowest seed's running train accuracy where the claims need the training set
@@ -181,8 +181,7 @@ lg.save_figure(axes[0].figure, "large_lr", "fig-large-lr-curves")
 
 # %%
 gate = lg.large_lr.tables.gate_table(main, anneal, lg.large_lr.claims.GATE / 100)
-lg.save_table(gate, "large_lr", "gate")
-gate
+out.table(gate, "gate")
 
 # %% [markdown]
 # Train and validation accuracy (%) just before the anneal, right after it and at the end, mean ±
@@ -190,16 +189,14 @@ gate
 
 # %%
 phases = lg.large_lr.tables.phase_table(main, anneal)
-lg.save_table(phases, "large_lr", "phases")
-phases
+out.table(phases, "phases")
 
 # %% [markdown]
 # ## Final validation accuracy against the paper (survey Figure 3's table)
 
 # %%
 final = lg.large_lr.tables.final_table(main, lg.large_lr.params.PAPER_CIFAR10, scale)
-lg.save_table(final, "large_lr", "cifar10_final")
-final
+out.table(final, "cifar10_final")
 
 # %% [markdown]
 # ## CIFAR-100 (survey report, section 3.1)
@@ -211,8 +208,7 @@ final
 c100_configs = lg.large_lr.runs.cifar100_configs(cfg)
 c100_hist = lg.train.histories(c100_configs, results) if c100_configs else None
 cifar100 = lg.large_lr.tables.cifar100_table(c100_hist, scale.replace(cfg.dataset, "cifar100"))
-lg.save_table(cifar100, "large_lr", "cifar100_final")
-cifar100
+out.table(cifar100, "cifar100_final")
 
 # %% [markdown]
 # ## Clean training-set size (survey report, section 3.1)
@@ -229,12 +225,11 @@ size_hist = lg.train.histories(size_configs, results)
 images = {key[1]: size_configs[key].subset or lg.large_lr.runs.whole(cfg) for key in size_configs}
 epochs = {key[1]: size_configs[key].epochs for key in size_configs}
 sizes = lg.large_lr.tables.size_table(size_hist, images, epochs)
-lg.save_table(sizes, "large_lr", "data_size")
-sizes
+out.table(sizes, "data_size")
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-large-lr-sizes", "caption": "Final validation accuracy against the number of clean training images at equal SGD steps; points are means over seeds and error bars one standard deviation across seeds."}}
 ax = lg.large_lr.figures.size_curve(size_hist, images)
-lg.save_figure(ax.figure, "large_lr", "fig-large-lr-sizes")
+out.figure(ax, "fig-large-lr-sizes")
 
 # %% [markdown]
 # ## The claims
@@ -272,8 +267,7 @@ lg.report.provenance_table(results.values(), profile=cfg.profile)
 
 # %%
 wall_times = lg.runs.wall_times(lg.large_lr.runs.groups(cfg), results)
-lg.save_table(wall_times, "large_lr", "wall_times")
-wall_times
+out.table(wall_times, "wall_times")
 
 # %%
 lg.downloads("large_lr")

@@ -81,6 +81,7 @@ workers: int = None  # parallel training processes, one torch thread each
 import lrgap_nb as lg
 
 cfg = lg.configure("patch", globals())
+out = lg.outputs("patch")
 cfg
 
 # %% [markdown]
@@ -118,7 +119,7 @@ splits = lg.data.load(patch_cfg.name)
 images, kinds = lg.patch.dataset.served_examples(splits["train"], per_kind=4)
 titles = [lg.patch.dataset.KIND_NAMES[int(k)] for k in kinds]
 ax = lg.patch.figures.examples(images, titles, lg.data.CIFAR_MEAN, lg.data.CIFAR_STD, columns=4)
-lg.save_figure(ax.figure, "patch", "fig-patch-examples")
+out.figure(ax, "fig-patch-examples")
 
 # %% [markdown]
 # ## What runs at this profile
@@ -162,14 +163,13 @@ scale = lg.patch.tables.scale(cfg, chosen)
 
 # %%
 calibration_table = lg.patch.tables.calibration_table(calibration, chosen, cfg.memorised)
-lg.save_table(calibration_table, "patch", "calibration")
 lg.show_markdown(lg.patch.tables.calibration_sentence(cfg, chosen, calibration))
-calibration_table
+out.table(calibration_table, "calibration")
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-patch-calibration", "caption": "The calibration runs: small LR on the calibration seed, one line per (small LR, patch strength) tried, train accuracy (left) and patch-only validation accuracy (right) against epochs; the dashed line is the patch-only accuracy that counts as memorised."}}
 if calibration:
     axes = lg.patch.figures.calibration_curves(calibration, cfg.memorised)
-    lg.save_figure(axes[0].figure, "patch", "fig-patch-calibration")
+    out.figure(axes, "fig-patch-calibration")
 else:
     lg.show_markdown(
         "No calibration at this profile: the official small LR and patch strength are used."
@@ -180,7 +180,7 @@ else:
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-patch-curves", "caption": "Validation accuracy on clean images (left) and on patch-only images (right) for the three methods; lines are means and bands the mean \u00b1 one standard deviation across seeds; the dotted line marks the anneal. Paper: small LR fits the patch at once, the other two only after the anneal, and small LR ends lowest on clean images."}}
 axes = lg.patch.figures.accuracy_curves(hist, cfg.anneal_epoch)
-lg.save_figure(axes[0].figure, "patch", "fig-patch-curves")
+out.figure(axes, "fig-patch-curves")
 
 # %% [markdown]
 # Just before the anneal, the mechanism predicts a high patch-only accuracy for small LR and
@@ -188,8 +188,7 @@ lg.save_figure(axes[0].figure, "patch", "fig-patch-curves")
 
 # %%
 phases = lg.patch.tables.phase_table(hist, cfg.anneal_epoch)
-lg.save_table(phases, "patch", "before_anneal")
-phases
+out.table(phases, "before_anneal")
 
 # %% [markdown]
 # ## Final mixed and clean validation accuracy against the papers
@@ -199,8 +198,7 @@ phases
 
 # %%
 final = lg.patch.tables.final_table(hist, scale)
-lg.save_table(final, "patch", "final")
-final
+out.table(final, "final")
 
 # %% [markdown]
 # ## How many images does each method learn from?
@@ -215,8 +213,7 @@ final
 
 # %%
 reference_table = lg.patch.tables.reference_table(hist, references)
-lg.save_table(reference_table, "patch", "effective_samples")
-reference_table
+out.table(reference_table, "effective_samples")
 
 # %% [markdown]
 # ## The claims
@@ -260,8 +257,7 @@ lg.report.provenance_table(results.values(), profile=cfg.profile)
 
 # %%
 wall_times = lg.runs.wall_times(lg.patch.runs.groups(cfg), results)
-lg.save_table(wall_times, "patch", "wall_times")
-wall_times
+out.table(wall_times, "wall_times")
 
 # %%
 lg.downloads("patch")

@@ -84,16 +84,16 @@ def test_every_registered_chapter_has_a_notebook_pair_and_a_toc_entry():
 def test_each_figure_is_named_once_its_label_is_its_file_name(source):
     for cell in jupytext.read(source).cells:
         label = cell.metadata.get("mystnb", {}).get("figure", {}).get("name")
-        saved = re.findall(r'save_figure\([^,]+, "\w+", "([\w-]+)"\)', cell.source)
+        saved = re.findall(r'out\.figure\([^,]+, "([\w-]+)"\)', cell.source)
         if label or saved:
             assert saved == [label], (source.name, label, saved)
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.name)
-def test_tables_and_parameters_import_no_torch(chapter):
+def test_tables_claims_and_parameters_import_no_torch(chapter):
     code = (
-        f"import sys; import lrgap_nb.chapters.{chapter.name}.params, lrgap_nb.chapters.{chapter.name}.tables; "
-        "sys.exit('torch' in sys.modules)"
+        f"import sys; import lrgap_nb.chapters.{chapter.name}.params, lrgap_nb.chapters.{chapter.name}.tables, "
+        f"lrgap_nb.chapters.{chapter.name}.claims; sys.exit('torch' in sys.modules)"
     )
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 

@@ -22,6 +22,7 @@ _NAMES = {
     "save_figure": "export",
     "save_table": "export",
     "downloads": "export",
+    "outputs": "export",
     "show_markdown": "report",
 }
 

@@ -26,6 +26,42 @@ def save_figure(fig, chapter: str, name: str) -> None:
         fig.savefig(folder / f"{name}.{suffix}", dpi=150, bbox_inches="tight")
 
 
+class Table:
+    """A table as the reader sees it: no index, every cell whole ("—" for a missing value), in a
+    box that scrolls sideways when the table is wider than the page."""
+
+    def __init__(self, table: pd.DataFrame):
+        self.table = table
+
+    def _repr_html_(self) -> str:
+        body = self.table.to_html(index=False, na_rep="—", border=0, classes="lrgap-table")
+        return f'<div style="overflow-x: auto; max-width: 100%;">{body}</div>'
+
+    def __repr__(self) -> str:
+        return self.table.to_string(index=False, na_rep="—")
+
+
+class ChapterOutputs:
+    """Save a chapter's tables and figures for download and show them, in one call each."""
+
+    def __init__(self, chapter: str):
+        self.chapter = chapter
+
+    def table(self, table: pd.DataFrame, name: str) -> Table:
+        """Write outputs/<chapter>/<name>.csv and return the table to show."""
+        save_table(table, self.chapter, name)
+        return Table(table)
+
+    def figure(self, axes, name: str) -> None:
+        """Write the figure holding `axes` (one axes or an array of them) as PNG and SVG."""
+        first = axes.flat[0] if hasattr(axes, "flat") else axes
+        save_figure(first.figure, self.chapter, name)
+
+
+def outputs(chapter: str) -> ChapterOutputs:
+    return ChapterOutputs(chapter)
+
+
 class Downloads:
     """Links to a chapter's exported files, rendered as HTML in the notebook and the book."""
 
