@@ -43,7 +43,7 @@ except ImportError:
 # %% tags=["parameters"]
 profile: str = "smoke"  # smoke | cpu | overnight | full; each None takes its value
 seeds: list = None  # training seeds of every reported run (not given in the paper)
-dataset: str = None  # training data (paper: cifar10)
+dataset: str = None  # training data (cifar10_synthetic: random images of the same shape, smoke only) (paper: cifar10)
 train_subset: int = None  # first images of the training set kept (none: all) (paper: —)
 model: str = None  # network: WRN-16-k, k the widening factor (official wrn16_10) (paper: wrn16_10)
 model_width: int = None  # channels of the first stage (none: the paper's 16) (paper: —)

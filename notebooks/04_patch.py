@@ -49,7 +49,7 @@ except ImportError:
 # %% tags=["parameters"]
 profile: str = "smoke"  # smoke | cpu | overnight | full; each None takes its value
 seeds: list = None  # training seeds of every reported run (not given in the paper)
-dataset: str = None  # clean images the patches are added to (paper: cifar10)
+dataset: str = None  # clean images the patches are added to (cifar10_synthetic: random images, smoke only) (paper: cifar10)
 train_subset: int = None  # first training images kept (none: all) (paper: —)
 model: str = None  # network: WRN-16-k (official wideresnet16, our wrn16_10) (paper: wrn16_10)
 model_width: int = None  # channels of the first stage (none: the paper's 16) (paper: —)

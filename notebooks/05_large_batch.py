@@ -44,7 +44,8 @@ except ImportError:
 # %% tags=["parameters"]
 profile: str = "smoke"  # smoke | cpu | overnight | full; each None takes its value
 networks: list = None  # networks of Keskar et al. Table 1 to train (paper: f1, f2, c1, c2, c3, c4)
-cifar10: str = None  # CIFAR-10 of C1/C2: the official set or the real 5,085-image subset (paper: cifar10)
+cifar10: str = None  # CIFAR-10 of C1/C2: the official set, the real 5,085-image subset or random images (paper: cifar10)
+mnist: str = None  # MNIST of F1: the official set or random images of its shape (smoke only) (paper: mnist)
 mnist_train_size: int = None  # MNIST training images of F1 kept, the first ones (None: all) (paper: —)
 cifar_train_size: int = None  # training images of C1/C2 kept, the first ones (None: all); trimmed so both batches divide it (paper: —)
 seeds: list = None  # one SB/LB pair per seed (paper: 0, 1, 2, 3, 4)

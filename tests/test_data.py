@@ -191,3 +191,49 @@ def test_crop_flip_is_a_crop_of_the_reflect_padded_image() -> None:
         assert any(torch.equal(out[i], c) for c in crops)
     again = data.crop_flip(x, torch.arange(6), torch.Generator().manual_seed(0))
     assert torch.equal(out, again)
+
+
+def test_missing_data_is_one_line_naming_each_file_once_and_lrgap_data(tmp_path: Path) -> None:
+    with pytest.raises(data.DataNotFoundError) as err:
+        data.load("mnist", root=tmp_path, download=False)
+    message = str(err.value)
+    assert "\n" not in message and "`lrgap data`" in message
+    assert all(message.count(name) == 1 for name in data.MNIST_FILES.files)
+    assert "LRGAP_DOWNLOAD" not in message and "allow downloads" not in message
+
+
+def test_a_long_download_error_is_shortened_between_words(tmp_path: Path, monkeypatch) -> None:
+    from torchvision import datasets
+
+    said = " ".join(f"word{i}" for i in range(100))
+
+    def offline(self):
+        raise RuntimeError(said)
+
+    monkeypatch.setattr(datasets.MNIST, "download", offline)
+    with pytest.raises(data.DataNotFoundError) as err:
+        data.load("mnist", root=tmp_path, download=True)
+    reason = str(err.value).split("Downloading failed (RuntimeError: ", 1)[1]
+    kept = reason.removesuffix(" ...).").split(" ")
+    assert reason.endswith(" ...).") and kept == said.split(" ")[: len(kept)]
+
+
+@pytest.mark.parametrize(
+    ("name", "shape", "sizes"),
+    [
+        ("mnist_synthetic", (1, 28, 28), (1000, 200)),
+        ("cifar10_synthetic", (3, 32, 32), (1000, 300)),
+    ],
+)
+def test_synthetic_stand_ins_need_no_files_and_are_learnable(name, shape, sizes, tmp_path) -> None:
+    """The smoke profiles' data: real shapes, the same on every load, and ten separable classes
+    (nearest class mean of the training split labels the test split)."""
+    splits = data.load(name, root=tmp_path / "nothing here", download=False)
+    train, test = splits["train"], splits["test"]
+    assert train.x.shape[1:] == shape and (len(train), len(test)) == sizes
+    assert torch.equal(data.load(name, root=tmp_path)["train"].x, train.x)
+    assert data.dataset_spec(name).files is None and data.dataset_spec(name).train_size == sizes[0]
+    means = torch.stack([train.x[train.y == c].mean(0).flatten() for c in range(10)])
+    predicted = torch.cdist(test.x.flatten(1), means).argmin(1)
+    assert (predicted == test.y).float().mean() > 0.9
+    assert not torch.equal(train.x[: len(test)], test.x)

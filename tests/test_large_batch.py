@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import torch
 
-from lrgap_nb import data, stats, train
+from lrgap_nb import stats, train
 from lrgap_nb.chapters import chapter_config
 from lrgap_nb.chapters.large_batch import runs as lb
 from lrgap_nb.chapters.large_batch import sketch, tables
@@ -203,20 +203,18 @@ def no_local_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def test_missing_data_raises_a_clear_error(no_local_data: Path) -> None:
+def test_runs_list_without_data_and_lrgap_names_what_is_missing(
+    no_local_data: Path, isolated_cache: Path, empty_committed: Path
+) -> None:
+    from lrgap_nb import cli
+
     cfg = chapter_config("large_batch", profile="overnight")
-    with pytest.raises(data.DataNotFoundError, match=r"MNIST.*train-images-idx3-ubyte"):
-        lb.chapter_runs(cfg)
-
-
-def _present(root: Path, *datasets: str) -> None:
-    for name in datasets:
-        (root / lb.DATA_FILES[name]).parent.mkdir(parents=True, exist_ok=True)
-        (root / lb.DATA_FILES[name]).touch()
+    assert lb.chapter_runs(cfg)  # listing reads no data: cached runs render without it
+    with pytest.raises(cli.RunFailed, match=r"cifar-10-subset: cifar10_subset.npz\. Run `lrgap data`"):
+        cli.check_before_running("large_batch", cfg)
 
 
 def test_overnight_profile_keeps_the_papers_ratio(no_local_data: Path) -> None:
-    _present(no_local_data, "mnist", "cifar10_subset")
     configs = lb.pair_configs(chapter_config("large_batch", profile="overnight"))
     f1 = [c for c in configs["main"] if c.model == "f1"]
     c1 = [c for c in configs["main"] if c.model == "c1"]
@@ -244,7 +242,6 @@ def test_overnight_profile_keeps_the_papers_ratio(no_local_data: Path) -> None:
 
 
 def test_full_profile_runs_keskar_protocol(no_local_data: Path) -> None:
-    _present(no_local_data, "mnist", "cifar10", "cifar100")
     cfg = chapter_config("large_batch", profile="full")
     configs = lb.pair_configs(cfg)
     main = configs["main"]

@@ -295,6 +295,7 @@ def test_finished_entries_are_committed_once(isolated_cache, monkeypatch, tmp_pa
 
     committed = tmp_path / "committed"
     monkeypatch.setattr(paths, "committed_cache_dir", lambda: committed)
+    monkeypatch.setattr(lg.results, "git_commit", lambda: "abc1234")  # a clean checkout
     params = lg.chapter_config("learning_order", "smoke")
     every = runs.chapter_runs(params)
     every[0].execute()

@@ -146,6 +146,7 @@ def small_book(tmp_path, monkeypatch):
     """A project root with one chapter's claims and its executed notebook (profile to set)."""
     monkeypatch.setenv("LRGAP_ROOT", str(tmp_path))
     book = tmp_path / "book"
+    monkeypatch.setenv("LRGAP_OUTPUTS", str(book / "_extra" / "outputs"))  # as `lrgap build` sets
     claims = book / "_extra" / "outputs" / "convex"
     claims.mkdir(parents=True)
     pd.DataFrame(

@@ -7,7 +7,10 @@ import dataclasses
 import os
 import subprocess
 import sys
+import textwrap
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +19,23 @@ from .chapters import chapter_config, get_chapter, registry
 from .params import PROFILES, ParameterError, parameters_cell, parse_override
 
 HIDDEN_IN_BOOK = ("parameters", "injected-parameters")  # tags of cells the book does not show
+
+
+def kernel_options() -> dict[str, Any]:
+    """papermill's kernel over IPC sockets: local, never open to the network, so ipykernel has
+    no reason to warn, for every chapter, that TCP runs without encryption."""
+    from traitlets.config import Config
+
+    return {"kernel_name": "python3", "config": Config({"KernelManager": {"transport": "ipc"}})}
+
+
+@contextmanager
+def outputs_to(folder: Path) -> Iterator[None]:
+    """Chapters' tables and figures go to `folder` (LRGAP_OUTPUTS, read by kernels started meanwhile)."""
+    from unittest import mock
+
+    with mock.patch.dict(os.environ, LRGAP_OUTPUTS=str(folder)):
+        yield
 
 
 class RunFailed(RuntimeError):
@@ -176,20 +196,16 @@ def _execute_at_smoke(notebook):
     """Run `notebook` as papermill does, its tables and figures into a throwaway folder (never
     over book/'s rendered chapters)."""
     import tempfile
-    from unittest import mock
 
     import papermill
 
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        mock.patch.dict(os.environ, LRGAP_OUTPUTS=str(Path(tmp) / "outputs")),
-    ):
+    with tempfile.TemporaryDirectory() as tmp, outputs_to(Path(tmp) / "outputs"):
         return papermill.execute_notebook(
             notebook,
             str(Path(tmp) / "executed.ipynb"),
-            kernel_name="python3",
             cwd=str(paths.project_root() / "notebooks"),
             progress_bar=False,
+            **kernel_options(),
         )
 
 
@@ -206,7 +222,8 @@ def _stable_cell_ids(notebook) -> None:
 
 
 def run_chapter(name: str, profile: str, overrides: dict[str, Any]) -> Path:
-    """Execute notebooks/<stem>.py (the jupytext source) with papermill into book/<stem>.ipynb.
+    """Execute notebooks/<stem>.py (the jupytext source) with papermill into book/<stem>.ipynb,
+    its tables and figures into book/_extra/outputs/ (only `lrgap run` and `build` write there).
 
     The notebook is written next to its target and renamed into place only when it succeeds, so
     a failed run never replaces a good chapter. Progress bars go to this terminal.
@@ -232,14 +249,14 @@ def run_chapter(name: str, profile: str, overrides: dict[str, Any]) -> Path:
     paths.share_like_open(fd)
     os.close(fd)
     try:
-        with progress.to_terminal():
+        with progress.to_terminal(), outputs_to(paths.book_outputs_root()):
             executed = papermill.execute_notebook(
                 notebook,
                 tmp,
                 parameters={"profile": profile, **overrides},
-                kernel_name="python3",
                 cwd=str(paths.book_dir()),
                 progress_bar=sys.stderr.isatty(),
+                **kernel_options(),
             )
         hide_configuration(executed)
         nbformat.write(executed, tmp)
@@ -250,7 +267,7 @@ def run_chapter(name: str, profile: str, overrides: dict[str, Any]) -> Path:
             what, text = err.ename, str(err.evalue)
         else:
             what, text = type(err).__name__, str(err)
-        first = (text.strip().splitlines() or [""])[0][:300]
+        first = textwrap.shorten((text.strip().splitlines() or [""])[0], 300, placeholder=" ...")
         saved = ""
         if Path(tmp).is_file() and Path(tmp).stat().st_size:
             failed = paths.failed_dir() / output.name
@@ -279,7 +296,8 @@ def hide_configuration(notebook) -> None:
 def build_html(strict: bool = True) -> Path:
     from .report import write_summary
 
-    write_summary()  # the landing page's table, from whatever chapters have run
+    with outputs_to(paths.book_outputs_root()):
+        write_summary()  # the landing page's table, from whatever chapters have run
     root = paths.project_root()
     command = [
         str(Path(sys.executable).with_name("jupyter-book")),
@@ -351,10 +369,13 @@ def profile_for(name: str, requested: str) -> str:
 def cmd_build(args: argparse.Namespace) -> None:
     start = time.perf_counter()
     if not args.skip_run:
-        for name in registry():  # every chapter is checked before any runs
-            check_before_running(name, chapter_config(name, args.profile))
-        for name in registry():
-            profile = args.profile if args.exact_profile else profile_for(name, args.profile)
+        profiles = {
+            name: args.profile if args.exact_profile else profile_for(name, args.profile)
+            for name in registry()
+        }
+        for name, profile in profiles.items():  # every chapter is checked before any runs; data
+            check_before_running(name, chapter_config(name, profile))  # only for runs not cached
+        for name, profile in profiles.items():
             if profile != args.profile:
                 print(f"{name}: every {profile}-profile run is cached; rendering it at {profile}")
             run_chapter(name, profile, {})
@@ -363,6 +384,14 @@ def cmd_build(args: argparse.Namespace) -> None:
     total = time.perf_counter() - start
     print(f"chapters {ran:.1f} s, HTML {total - ran:.1f} s, total {total:.1f} s")
     print(f"book: {html / 'index.html'}")
+
+
+def cmd_data(args: argparse.Namespace) -> None:
+    from . import fetch
+
+    root = Path(args.root).resolve() if args.root else paths.data_root()
+    for line in fetch.download(root, cifar100=args.cifar100):
+        print(line)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -399,6 +428,13 @@ def parser() -> argparse.ArgumentParser:
         help="never substitute a larger, fully cached profile for the requested one",
     )
     build.set_defaults(func=cmd_build)
+    fetch = sub.add_parser(
+        "data",
+        help="download MNIST and CIFAR-10 into LRGAP_DATA and build the 5,085-image CIFAR-10 subset",
+    )
+    fetch.add_argument("--root", help="data folder (default: LRGAP_DATA, else ~/.cache/lrgap/data)")
+    fetch.add_argument("--cifar100", action="store_true", help="download CIFAR-100 as well")
+    fetch.set_defaults(func=cmd_data)
     return top
 
 

@@ -16,6 +16,7 @@ randomness from that generator and a run stays reproducible and resumable.
 from __future__ import annotations
 
 import dataclasses
+import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -174,19 +175,17 @@ def _labels(y: np.ndarray | list | torch.Tensor) -> torch.Tensor:
 
 
 def _require(folder: Path, files: tuple[str, ...], how: str) -> None:
-    """Raise DataNotFoundError (one line: folder, missing files, how to get them) if any is absent."""
+    """Raise DataNotFoundError, one line (folder, missing files, how to get them), if any is absent."""
     missing = [name for name in files if not (folder / name).is_file()]
     if missing:
-        raise DataNotFoundError(
-            f"dataset files missing in {folder}: {', '.join(missing)} "
-            f"(expected: {', '.join(files)}). {how}"
-        )
+        raise DataNotFoundError(f"dataset files missing in {folder}: {', '.join(missing)}. {how}")
 
 
-_DOWNLOAD_HINT = (
-    "Set LRGAP_DATA (or pass root=) to the folder holding them, or allow downloads "
-    "(LRGAP_DOWNLOAD=1, download=True) on a machine with internet access."
-)
+def _hint(command: str, what: str = "them") -> str:
+    return (
+        f"Run `{command}` to download {what} into LRGAP_DATA, or set LRGAP_DATA to a folder "
+        "holding them."
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -195,8 +194,8 @@ class DataFiles:
 
     folder: str  # relative to the data root
     files: tuple[str, ...]
-    how: str = _DOWNLOAD_HINT  # how to get them
-    downloadable: bool = True  # a download (when allowed) can fetch or build them
+    how: str = _hint("lrgap data")  # how to get them
+    downloadable: bool = True  # a download on first use (when allowed) can fetch or build them
 
     def require(self, root: Path) -> None:
         _require(root / self.folder, self.files, self.how)
@@ -215,13 +214,13 @@ CIFAR10_FILES = DataFiles(
     "cifar-10-batches-py",
     tuple(f"data_batch_{i}" for i in range(1, 6)) + ("test_batch", "batches.meta"),
 )
-CIFAR100_FILES = DataFiles("cifar-100-python", ("train", "test", "meta"))
+CIFAR100_FILES = DataFiles(
+    "cifar-100-python", ("train", "test", "meta"), _hint("lrgap data cifar100")
+)
 CIFAR10_SUBSET_FILES = DataFiles(
     "cifar-10-subset",
     ("cifar10_subset.npz",),
-    "It is built from the official CIFAR-10 python batches (first 1,017 images of each); "
-    "copy it from the project's shared data folder and set LRGAP_DATA to its parent, or allow "
-    "downloads (LRGAP_DOWNLOAD=1) to build it.",
+    _hint("lrgap data", "CIFAR-10 and build it (the first 1,017 images of each official batch)"),
 )
 
 
@@ -267,16 +266,21 @@ load_cifar100 = _load_cifar("CIFAR100", CIFAR100_FILES)
 
 
 def load_cifar10_subset(root: Path, download: bool, normalise: str) -> Splits:
-    """The shared real-image CIFAR-10 subset: <root>/cifar-10-subset/cifar10_subset.npz.
+    """The real-image CIFAR-10 subset: <root>/cifar-10-subset/cifar10_subset.npz.
 
-    Arrays train_x (5085, 32, 32, 3) uint8 HWC, train_y, test_x (1017, ...), test_y; see the
-    data README. It cannot be downloaded; `download` is accepted for a uniform signature.
+    Arrays train_x (5085, 32, 32, 3) uint8 HWC, train_y, test_x (1017, ...), test_y, cut from the
+    official batches by `lrgap data` (see `fetch`); `download` downloads CIFAR-10 and builds it.
     """
-    folder = root / "cifar-10-subset"
-    if download and not (folder / "cifar10_subset.npz").is_file():
-        build_cifar10_subset(root)
+    from . import fetch
+
+    if download and not (root / fetch.SUBSET_FILE).is_file():
+        from torchvision import datasets
+
+        datasets.CIFAR10(str(root), train=True, download=True)
+        datasets.CIFAR10(str(root), train=False, download=True)
+        fetch.build_cifar10_subset(root)
     CIFAR10_SUBSET_FILES.require(root)
-    with np.load(folder / "cifar10_subset.npz") as d:
+    with np.load(root / fetch.SUBSET_FILE) as d:
         return {
             split: TensorData(
                 images_to_tensor(d[f"{split}_x"], normalise, CIFAR_MEAN, CIFAR_STD),
@@ -284,33 +288,6 @@ def load_cifar10_subset(root: Path, download: bool, normalise: str) -> Splits:
             )
             for split in ("train", "test")
         }
-
-
-SUBSET_PER_BATCH = 1017  # images kept from each official CIFAR-10 batch
-
-
-def build_cifar10_subset(root: Path) -> Path:
-    """Make the subset from the official CIFAR-10 download: the first 1,017 images of each batch.
-
-    Same bytes and order as the project's shared copy, so results match it exactly.
-    """
-    from torchvision import datasets
-
-    k = SUBSET_PER_BATCH
-    train = datasets.CIFAR10(str(root), train=True, download=True)
-    test = datasets.CIFAR10(str(root), train=False, download=True)
-    rows = np.concatenate([np.arange(b * 10000, b * 10000 + k) for b in range(5)])
-    folder = root / "cifar-10-subset"
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / "cifar10_subset.npz"
-    np.savez(
-        target,
-        train_x=train.data[rows],
-        train_y=np.asarray(train.targets, dtype=np.uint8)[rows],
-        test_x=test.data[:k],
-        test_y=np.asarray(test.targets, dtype=np.uint8)[:k],
-    )
-    return target
 
 
 TIMIT_FEATURES, TIMIT_CLASSES = 360, 1973  # Keskar et al. 2017, network F2
@@ -346,6 +323,52 @@ def load_timit(root: Path, download: bool, normalise: str) -> Splits:
     else:
         raise ValueError(f"normalise must be one of {NORMALISE}, got {normalise!r}")
     return {s: TensorData((xs[s] - shift) / scale, ys[s]) for s in ("train", "test")}
+
+
+# --- synthetic stand-ins: the `smoke` profiles run on them, so tests and a fresh clone need no data
+
+
+def synthetic_images(
+    sizes: dict[str, int], shape: tuple[int, int, int], seed: int = 0
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """uint8 images (N, H, W, C) and labels per split, in ten classes, each class a fixed random
+    image plus per-example noise: learnable, so a smoke run's curves move, and the same on every
+    machine (numpy's PCG64 from `seed`)."""
+    rng = np.random.default_rng(seed)
+    templates = rng.normal(0.0, 60.0, (10, *shape))
+    out = {}
+    for split, n in sizes.items():
+        labels = rng.integers(0, 10, n).astype(np.uint8)
+        noise = rng.normal(0.0, 40.0, (n, *shape))
+        out[split] = np.clip(127.5 + templates[labels] + noise, 0, 255).astype(np.uint8), labels
+    return out
+
+
+def _load_synthetic(
+    shape: tuple[int, int, int],
+    mean: tuple[float, ...],
+    std: tuple[float, ...],
+    train: int,
+    test: int,
+) -> Callable[..., Splits]:
+    def loader(root: Path, download: bool, normalise: str) -> Splits:
+        made = synthetic_images({"train": train, "test": test}, shape)
+        return {
+            split: TensorData(images_to_tensor(x, normalise, mean, std), _labels(y))
+            for split, (x, y) in made.items()
+        }
+
+    loader.__doc__ = f"Synthetic {shape} images (no files): {train:,} train, {test:,} test."
+    return loader
+
+
+SYNTHETIC_SIZES = {"mnist_synthetic": (1000, 200), "cifar10_synthetic": (1000, 300)}
+load_mnist_synthetic = _load_synthetic(
+    (28, 28, 1), MNIST_MEAN, MNIST_STD, *SYNTHETIC_SIZES["mnist_synthetic"]
+)
+load_cifar10_synthetic = _load_synthetic(
+    (32, 32, 3), CIFAR_MEAN, CIFAR_STD, *SYNTHETIC_SIZES["cifar10_synthetic"]
+)
 
 
 # --- the registry -------------------------------------------------------------------------------
@@ -385,8 +408,16 @@ for _name, _classes, _loader, _files, _size in (
     ("mnist", 10, load_mnist, MNIST_FILES, 60_000),
     ("cifar10", 10, load_cifar10, CIFAR10_FILES, 50_000),
     ("cifar100", 100, load_cifar100, CIFAR100_FILES, 50_000),
-    ("cifar10_subset", 10, load_cifar10_subset, CIFAR10_SUBSET_FILES, 5 * SUBSET_PER_BATCH),
+    ("cifar10_subset", 10, load_cifar10_subset, CIFAR10_SUBSET_FILES, 5_085),
     ("timit", TIMIT_CLASSES, load_timit, TIMIT_FILES, None),
+    ("mnist_synthetic", 10, load_mnist_synthetic, None, SYNTHETIC_SIZES["mnist_synthetic"][0]),
+    (
+        "cifar10_synthetic",
+        10,
+        load_cifar10_synthetic,
+        None,
+        SYNTHETIC_SIZES["cifar10_synthetic"][0],
+    ),
 ):
     register_dataset(_name, _classes, _loader, _files, _size)
 
@@ -449,7 +480,8 @@ def load(
     except (OSError, RuntimeError) as err:
         if not download:
             raise
-        reason = f"Downloading failed ({type(err).__name__}: {' '.join(str(err).split())[:200]})."
+        said = textwrap.shorten(" ".join(str(err).split()), 160, placeholder=" ...")
+        reason = f"Downloading failed ({type(err).__name__}: {said})."
         try:
             spec.loader(folder, False, normalise)  # names the folder and the files it expects
         except DataNotFoundError as missing:

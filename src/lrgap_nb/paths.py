@@ -27,11 +27,16 @@ def book_dir() -> Path:
 
 
 def outputs_root() -> Path:
-    """Where chapters save tables and figures: book/_extra/outputs (the book serves it at
-    outputs/), or `LRGAP_OUTPUTS`, so that `lrgap pair`'s smoke execution never replaces the
-    outputs of the rendered chapters."""
+    """Where chapters save tables and figures: `LRGAP_OUTPUTS`, else `outputs/` in the working
+    directory. `lrgap run` and `lrgap build` set it to `book_outputs_root()` for their kernels;
+    a notebook run any other way (papermill, Jupyter, nbval) never replaces the book's files."""
     if env := os.environ.get("LRGAP_OUTPUTS"):
         return Path(env).resolve()
+    return Path.cwd().resolve() / "outputs"
+
+
+def book_outputs_root() -> Path:
+    """The rendered chapters' tables and figures, book/_extra/outputs (served at outputs/)."""
     return book_dir() / "_extra" / "outputs"
 
 

@@ -47,23 +47,47 @@ def network_name(model: str, width: int | None) -> str:
     return f"WRN-{depth}-{k} (channels {base}/{base * k}/{2 * base * k}/{4 * base * k})"
 
 
-def commit_finished(runs: list[Run]) -> list[str]:
+class DirtyResults(RuntimeError):
+    """Results computed from uncommitted code: no commit reproduces them."""
+
+
+def commit_finished(runs: list[Run], allow_dirty: bool = False) -> list[str]:
     """Copy the finished runs' entries from the local cache into results/committed/ (JSON only),
     so the book and CI read them without training; unfinished runs are left for later. Returns
-    the copied paths, relative to the repository, for `git add`."""
+    the copied paths, relative to the repository, for `git add`.
+
+    Refuses, copying nothing, when an entry's provenance names a `-dirty` git commit (computed
+    with uncommitted changes), unless `allow_dirty`.
+    """
     import shutil
 
     from . import paths
 
-    copied = []
+    todo = []
     for run in dict.fromkeys(runs):
         found = run.lookup()
         target = paths.committed_cache_dir() / run.kind / f"{run.key}.json"
         if found is not None and not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(found.path, target)
-            copied.append(str(target.relative_to(paths.project_root())))
+            todo.append((found, target))
+    dirty = [f for f, _ in todo if _dirty(f)]
+    if dirty and not allow_dirty:
+        commits = sorted({str(f.provenance["git_commit"]) for f in dirty})
+        raise DirtyResults(
+            f"{len(dirty)} of {len(todo)} results to commit were computed with uncommitted changes "
+            f"(git {', '.join(commits)}): commit the code and recompute them, or pass "
+            "allow_dirty=True to commit them anyway"
+        )
+    copied = []
+    for found, target in todo:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(found.path, target)
+        inside = target.is_relative_to(paths.project_root())
+        copied.append(str(target.relative_to(paths.project_root()) if inside else target))
     return copied
+
+
+def _dirty(result: results.Result) -> bool:
+    return str(result.provenance.get("git_commit") or "").endswith("-dirty")
 
 
 def _history_length(payload: dict[str, Any]) -> int:

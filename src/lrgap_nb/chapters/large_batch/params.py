@@ -20,6 +20,7 @@ EXTRA_NETWORK_DATA = {"resnet44": "cifar10", "vgg16_bn": "cifar10", "wrn16_4": "
 EXTRA_OPTIMIZERS = ("sgd", "adagrad")
 # Training-set sizes, so a run can name its LB batch before any data is loaded.
 TRAIN_SIZES = {"mnist": 60_000, "cifar10": 50_000, "cifar100": 50_000, "cifar10_subset": 5_085}
+TRAIN_SIZES |= {"mnist_synthetic": 1_000, "cifar10_synthetic": 1_000}  # smoke only, no files
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,8 +28,13 @@ class LargeBatchParams(ChapterParams):
     networks: tuple[str, ...] = param(NETWORKS, "networks of Keskar et al. Table 1 to train")
     cifar10: str = param(
         "cifar10",
-        "CIFAR-10 of C1/C2: the official set or the real 5,085-image subset",
-        check=choice("cifar10", "cifar10_subset"),
+        "CIFAR-10 of C1/C2: the official set, the real 5,085-image subset or random images",
+        check=choice("cifar10", "cifar10_subset", "cifar10_synthetic"),
+    )
+    mnist: str = param(
+        "mnist",
+        "MNIST of F1: the official set or random images of its shape (smoke only)",
+        check=choice("mnist", "mnist_synthetic"),
     )
     mnist_train_size: int | None = param(
         None, "MNIST training images of F1 kept, the first ones (None: all)", check=positive()
@@ -128,9 +134,10 @@ class LargeBatchParams(ChapterParams):
     profiles = {
         "smoke": {
             "networks": ("f1", "c1"),
+            "mnist": "mnist_synthetic",
             "mnist_train_size": 640,
             "small_batch": 32,
-            "cifar10": "cifar10_subset",
+            "cifar10": "cifar10_synthetic",
             "cifar_train_size": 500,
             "seeds": (0, 1),
             "cifar_small_batch": 10,

@@ -17,7 +17,11 @@ class LargeLRParams(ChapterParams):
         (0, 1, 2), "training seeds of every reported run (not given in the paper)", paper=False,
         check=non_negative(),
     )  # fmt: skip
-    dataset: str = param("cifar10", "training data", check=choice("cifar10", "cifar10_subset"))
+    dataset: str = param(
+        "cifar10",
+        "training data (cifar10_synthetic: random images of the same shape, smoke only)",
+        check=choice("cifar10", "cifar10_subset", "cifar10_synthetic"),
+    )
     train_subset: int | None = param(
         None, "first images of the training set kept (none: all)", check=positive()
     )
@@ -106,7 +110,7 @@ class LargeLRParams(ChapterParams):
     profiles = {
         "smoke": {
             "seeds": (0,),
-            "dataset": "cifar10_subset",
+            "dataset": "cifar10_synthetic",
             "train_subset": 128,
             "model": "wrn16_1",
             "model_width": 4,
@@ -153,6 +157,7 @@ class LargeLRParams(ChapterParams):
 
 
 DATASET_SIZES = {"cifar10": 50_000, "cifar10_subset": 5_085, "cifar100": 50_000}
+DATASET_SIZES["cifar10_synthetic"] = 1_000
 LARGE, SMALL, NOISE, NOISE_PATCH = (
     "large LR + anneal",
     "small LR",

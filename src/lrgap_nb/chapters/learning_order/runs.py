@@ -189,23 +189,16 @@ def execute(runs: list[Run]) -> dict[str, list]:
     return grouped
 
 
-def commit_finished(profile: str) -> list[str]:
+def commit_finished(profile: str, allow_dirty: bool = False) -> list[str]:
     """Copy the profile's finished entries from the local cache into results/committed/ (JSON
     only), so the book and CI read them without training; unfinished units are left for later.
+    Refuses results of uncommitted code unless `allow_dirty` (see `lrgap_nb.runs.commit_finished`).
 
     `python -c "from lrgap_nb.chapters.learning_order import runs; runs.commit_finished('overnight')"`
     """
-    import shutil
-
-    from lrgap_nb import paths
+    from lrgap_nb import runs
     from lrgap_nb.chapters import chapter_config
 
-    copied = []
-    for run in chapter_runs(chapter_config("learning_order", profile)):
-        found = run.lookup()
-        target = paths.committed_cache_dir() / run.kind / f"{run.key}.json"
-        if found is not None and not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(found.path, target)
-            copied.append(str(target))
-    return copied
+    return runs.commit_finished(
+        chapter_runs(chapter_config("learning_order", profile)), allow_dirty
+    )

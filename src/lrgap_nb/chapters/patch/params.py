@@ -17,8 +17,11 @@ class PatchParams(ChapterParams):
         (0, 1, 2), "training seeds of every reported run (not given in the paper)", paper=False,
         check=non_negative(),
     )  # fmt: skip
-    dataset: str = param("cifar10", "clean images the patches are added to",
-                         check=choice("cifar10", "cifar10_subset"))  # fmt: skip
+    dataset: str = param(
+        "cifar10",
+        "clean images the patches are added to (cifar10_synthetic: random images, smoke only)",
+        check=choice("cifar10", "cifar10_subset", "cifar10_synthetic"),
+    )
     train_subset: int | None = param(
         None, "first training images kept (none: all)", check=positive()
     )
@@ -100,7 +103,7 @@ class PatchParams(ChapterParams):
     profiles = {
         "smoke": {
             "seeds": (0,),
-            "dataset": "cifar10_subset",
+            "dataset": "cifar10_synthetic",
             "train_subset": 128,
             "model": "wrn16_1",
             "model_width": 4,

@@ -23,7 +23,7 @@ from .dataset import PatchConfig
 from .params import EVAL_SETS, LARGE, METHODS, NOISE, SMALL, PatchParams
 
 EVAL_BATCH = 250  # benchmarks/cpu_scale.py: 128-250 beat 1000 on one CPU thread; same numbers
-SIZES = {"cifar10": 50_000, "cifar10_subset": 5_085}
+SIZES = {"cifar10": 50_000, "cifar10_subset": 5_085, "cifar10_synthetic": 1_000}
 
 
 def train_payload(config: TrainConfig) -> dict[str, Any]:
