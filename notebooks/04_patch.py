@@ -107,18 +107,12 @@ cfg
 #   full $z \pm \zeta$). Evaluation serves every set with a fixed generator, so it is repeatable.
 #
 # `tests/test_patch.py` checks each of these statements on the tensors. Every setting is part of
-# the dataset's name, so it enters the results cache's key:
-
-# %%
-# NBVAL_CHECK_OUTPUT
-patch_cfg = lg.patch.runs.patch_config(cfg)
-print(patch_cfg.name)
+# the dataset's name, so it enters the results cache's key.
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-patch-examples", "caption": "Training examples as the network sees them at one serve (un-normalised for display): clean, patch-only and mixed; the 7\u00d77 patch sits in rows and columns 12\u201318."}}
-splits = lg.data.load(patch_cfg.name)
-images, kinds = lg.patch.dataset.served_examples(splits["train"], per_kind=4)
-titles = [lg.patch.dataset.KIND_NAMES[int(k)] for k in kinds]
-ax = lg.patch.figures.examples(images, titles, lg.data.CIFAR_MEAN, lg.data.CIFAR_STD, columns=4)
+served = lg.patch.runs.examples_run(cfg).execute().payload  # cached: no dataset needed
+titles = [lg.patch.dataset.KIND_NAMES[k] for k in served["kinds"]]
+ax = lg.patch.figures.examples(served["images"], titles, columns=4)
 out.figure(ax, "fig-patch-examples")
 
 # %% [markdown]

@@ -7,23 +7,21 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-import torch
 
 from lrgap_nb import plotting
 
 
-def examples(images: torch.Tensor, titles: list[str], mean, std, columns: int):
-    """Normalised images (N, C, H, W) as one montage, un-normalised and clipped."""
+def examples(pixels: np.ndarray, titles: list[str], columns: int):
+    """Images as 0-255 pixels (N, H, W, C), one montage with a title over each."""
     ax = plotting.axes(1)[0]
-    x = images.detach().cpu().float() * torch.tensor(std).view(1, -1, 1, 1)
-    x = (x + torch.tensor(mean).view(1, -1, 1, 1)).clamp(0, 1).permute(0, 2, 3, 1).numpy()
+    x = np.asarray(pixels, dtype=float) / 255
     n, h, w, c = x.shape
     rows, pad = int(np.ceil(n / columns)), 2
     canvas = np.ones((rows * (h + pad), columns * (w + pad), c))
     for i, image in enumerate(x):
         r, k = divmod(i, columns)
         canvas[r * (h + pad) : r * (h + pad) + h, k * (w + pad) : k * (w + pad) + w] = image
-        ax.text(k * (w + pad) + w / 2, r * (h + pad) - 1, titles[i], ha="center", fontsize=6)
+        ax.text(k * (w + pad) + w / 2, r * (h + pad) - 1, titles[i], ha="center", fontsize=9)
     ax.imshow(canvas.squeeze(), cmap="gray" if c == 1 else None, interpolation="nearest")
     ax.set_axis_off()
     return ax

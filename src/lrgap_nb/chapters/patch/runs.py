@@ -37,6 +37,38 @@ def train_payload(config: TrainConfig) -> dict[str, Any]:
 PROTOCOL = 100 * train.PROTOCOL + 1
 
 
+@dataclasses.dataclass(frozen=True)
+class ExamplesConfig:
+    """The image grid of served examples (survey Figure 4): which patched data, how many a kind."""
+
+    patch: PatchConfig
+    per_kind: int = 4
+
+
+EXAMPLES_PROTOCOL = 1
+
+
+def examples_payload(config: ExamplesConfig) -> dict[str, Any]:
+    """The first examples served as each kind, as 0-255 pixels (N, H, W, C) and their kinds: a
+    cached unit, so the chapter draws its grid from committed results without the dataset."""
+    import torch
+
+    from lrgap_nb import data
+
+    from .dataset import served_examples
+
+    images, kinds = served_examples(data.load(config.patch.name)["train"], config.per_kind)
+    mean = torch.tensor(data.CIFAR_MEAN).view(1, -1, 1, 1)
+    std = torch.tensor(data.CIFAR_STD).view(1, -1, 1, 1)
+    pixels = ((images.cpu().float() * std + mean).clamp(0, 1) * 255).round().to(torch.uint8)
+    return {"images": pixels.permute(0, 2, 3, 1).tolist(), "kinds": kinds.tolist()}
+
+
+def examples_run(cfg: PatchParams) -> Run:
+    config = ExamplesConfig(patch_config(cfg))
+    return Run("patch_examples", f"{__name__}:examples_payload", config, EXAMPLES_PROTOCOL)
+
+
 def run(config: TrainConfig) -> Run:
     return Run("patch_train", f"{__name__}:train_payload", config, PROTOCOL)
 
@@ -177,7 +209,7 @@ def reference_configs(cfg: PatchParams) -> dict[tuple[float, int], TrainConfig]:
 def chapter_runs(cfg: PatchParams) -> list[Run]:
     """Calibration first, then seed by seed every method, then the clean references."""
     listed, setting = calibration(cfg)
-    runs = [run(c) for c in listed.values()]
+    runs = [examples_run(cfg), *(run(c) for c in listed.values())]
     if setting is None:
         return runs
     configs = [*main_configs(cfg).values(), *reference_configs(cfg).values()]
