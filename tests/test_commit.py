@@ -41,3 +41,35 @@ def test_results_of_a_clean_checkout_are_committed_once(
     assert [Path(p).name for p in runs.commit_finished([clean])] == [f"{clean.key}.json"]
     assert (empty_committed / "toy" / f"{clean.key}.json").is_file()
     assert runs.commit_finished([clean]) == []
+
+
+def test_lrgap_commit_copies_a_chapters_finished_runs_and_refuses_dirty_ones(
+    isolated_cache: Path, empty_committed: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    from lrgap_nb import cli
+    from lrgap_nb.chapters import chapter_config, get_chapter
+
+    listed = get_chapter("convex").runs(chapter_config("convex", "smoke"))
+    monkeypatch.setattr(results, "git_commit", lambda: "abc1234-dirty")
+    listed[0].execute()
+    assert cli.main(["commit", "convex", "--profile", "smoke"]) == 1
+    assert "computed with uncommitted changes" in capsys.readouterr().err
+    assert cli.main(["commit", "convex", "--profile", "smoke", "--allow-dirty"]) == 0
+    assert (empty_committed / listed[0].kind / f"{listed[0].key}.json").is_file()
+
+
+def test_lrgap_calibrate_runs_only_the_calibration_stages(
+    isolated_cache: Path, empty_committed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lrgap_nb import cli, sweep
+    from lrgap_nb.chapters import chapter_config, get_chapter
+
+    seen = []
+    monkeypatch.setattr(sweep, "execute", lambda r, executor=None: seen.extend(r) or
+                        sweep.SweepReport([], 0.0))  # fmt: skip
+    assert cli.main(["calibrate", "large_lr", "--profile", "smoke"]) == 0
+    pilot = (
+        get_chapter("large_lr").module("runs").pilot_configs(chapter_config("large_lr", "smoke"))
+    )
+    assert [r.config for r in seen] == list(pilot.values())
+    assert get_chapter("convex").calibration(chapter_config("convex", "smoke")) == []

@@ -349,6 +349,35 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 1 if report.counts()["failed"] else 0
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Only the chapter's calibration stages (pilot, gate, patch strength), walked in turn."""
+    from . import sweep
+
+    cfg = chapter_config(args.name, args.profile, **parse_overrides(args.param))
+    check_before_running(args.name, cfg)
+    report = sweep.execute_stages(lambda: get_chapter(args.name).calibration(cfg))
+    print(report.summary())
+    return 1 if report.counts()["failed"] else 0
+
+
+def cmd_commit(args: argparse.Namespace) -> None:
+    """Copy the chapter's finished runs at a profile into results/committed/ (JSON only)."""
+    from .runs import DirtyResults, commit_finished
+
+    cfg = chapter_config(args.name, args.profile, **parse_overrides(args.param))
+    try:
+        copied = commit_finished(get_chapter(args.name).runs(cfg), allow_dirty=args.allow_dirty)
+    except DirtyResults as err:
+        raise RunFailed(f"{args.name}: {err}") from err
+    print("\n".join(copied) if copied else f"{args.name}: nothing new to commit")
+
+
+def cmd_gpu_check(args: argparse.Namespace) -> int:
+    from . import gpu_check
+
+    return gpu_check.main(args.rest)
+
+
 def profile_for(name: str, requested: str) -> str:
     """The largest profile at or above `requested` all of whose runs are cached (committed
     overnight or GPU results), so the book shows the largest scale computed, without training."""
@@ -428,6 +457,20 @@ def parser() -> argparse.ArgumentParser:
         help="never substitute a larger, fully cached profile for the requested one",
     )
     build.set_defaults(func=cmd_build)
+    calibrate = sub.add_parser("calibrate", help="compute only a chapter's calibration stages")
+    commit = sub.add_parser("commit", help="copy a chapter's finished runs into results/committed")
+    for command, func in ((calibrate, cmd_calibrate), (commit, cmd_commit)):
+        command.add_argument("name", help="chapter name (see lrgap list)")
+        command.add_argument("--profile", default="overnight", choices=PROFILES)
+        command.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE")
+        command.set_defaults(func=func)
+    commit.add_argument(
+        "--allow-dirty", action="store_true",
+        help="commit results computed with uncommitted changes (refused by default)",
+    )  # fmt: skip
+    gpu = sub.add_parser("gpu-check", help="the prepared GPU check (python -m lrgap_nb.gpu_check)")
+    gpu.add_argument("rest", nargs=argparse.REMAINDER, help="its arguments (see --help)")
+    gpu.set_defaults(func=cmd_gpu_check)
     fetch = sub.add_parser(
         "data",
         help="download MNIST and CIFAR-10 into LRGAP_DATA and build the 5,085-image CIFAR-10 subset",

@@ -37,6 +37,11 @@ class Chapter:
         """The cached runs the chapter declares for `cfg` (what `lrgap sweep` computes)."""
         return self.module("runs").chapter_runs(cfg)
 
+    def calibration(self, cfg: ChapterParams) -> list:
+        """The runs of its calibration stages listed so far (none for a chapter without one)."""
+        runs = self.module("runs")
+        return runs.calibration_runs(cfg) if hasattr(runs, "calibration_runs") else []
+
     def execute(self, cfg: ChapterParams) -> dict[Any, Any]:
         """Config -> result of every run, computing what is not cached (earlier stages first)."""
         from ..sweep import execute_chapter

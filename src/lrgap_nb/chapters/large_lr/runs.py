@@ -208,15 +208,19 @@ def cifar100_configs(cfg: LargeLRParams) -> dict[tuple[str, int], TrainConfig]:
     }
 
 
+def calibration_runs(cfg: LargeLRParams) -> list[Run]:
+    """The pilot, then (once the pilot has chosen the rates) the gate calibration."""
+    runs = [train_run(c) for c in pilot_configs(cfg).values()]
+    lrs = rates(cfg)
+    if lrs is not None and cfg.epochs_from_gate:
+        runs.append(gate_run(cfg, lrs[1]))
+    return runs
+
+
 def chapter_runs(cfg: LargeLRParams) -> list[Run]:
     """Pilot, gate calibration, then seed by seed every method (early finishes are whole
     comparisons), the data-size runs and CIFAR-100."""
-    runs = [train_run(c) for c in pilot_configs(cfg).values()]
-    lrs = rates(cfg)
-    if lrs is None:
-        return runs
-    if cfg.epochs_from_gate:
-        runs.append(gate_run(cfg, lrs[1]))
+    runs = calibration_runs(cfg)
     if plan(cfg) is None:
         return runs
     configs = [*main_configs(cfg).values(), *size_configs(cfg).values()]

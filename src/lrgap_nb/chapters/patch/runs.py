@@ -206,11 +206,15 @@ def reference_configs(cfg: PatchParams) -> dict[tuple[float, int], TrainConfig]:
     return out
 
 
+def calibration_runs(cfg: PatchParams) -> list[Run]:
+    """The small-LR and patch-strength search, up to the first setting not yet cached."""
+    return [run(c) for c in calibration(cfg)[0].values()]
+
+
 def chapter_runs(cfg: PatchParams) -> list[Run]:
     """Calibration first, then seed by seed every method, then the clean references."""
-    listed, setting = calibration(cfg)
-    runs = [examples_run(cfg), *(run(c) for c in listed.values())]
-    if setting is None:
+    runs = [examples_run(cfg), *calibration_runs(cfg)]
+    if calibration(cfg)[1] is None:
         return runs
     configs = [*main_configs(cfg).values(), *reference_configs(cfg).values()]
     return runs + [run(c) for c in configs]
