@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from lrgap_nb import claims, report, stats
+from lrgap_nb import claims, stats
+from lrgap_nb.book import report
 
 A, B = [10.0, 10.2, 9.8], [5.0, 5.1, 4.9]
 

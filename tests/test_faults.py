@@ -26,6 +26,7 @@ import pytest
 import torch
 
 from lrgap_nb import cli, data, results, sweep, train
+from lrgap_nb.book import run as book_run
 from lrgap_nb.params import ParameterError, parse_override
 from lrgap_nb.runs import Run
 from lrgap_nb.train import TrainConfig
@@ -155,7 +156,7 @@ def test_bad_values_fail_in_one_line_before_a_kernel(
 
 def test_memory_cap_names_what_the_size_would_take():
     with pytest.raises(ParameterError, match=r"take at least [\d,.]+ GiB of memory"):
-        cli.chapter_config("convex", "smoke", gauss_repeats=10**11)
+        book_run.chapter_config("convex", "smoke", gauss_repeats=10**11)
 
 
 @pytest.mark.parametrize("workers", ["0", "-3", "two", "1.5"])
@@ -193,7 +194,7 @@ def test_unknown_model_in_a_chapters_runs_fails_before_a_kernel(
     command, monkeypatch, no_kernel, capsys
 ):
     monkeypatch.setattr(
-        cli, "get_chapter", lambda name: FakeChapter(({"model": "bogus", "dataset": "mnist"},))
+        book_run, "get_chapter", lambda name: FakeChapter(({"model": "bogus", "dataset": "mnist"},))
     )
     assert cli.main([command, "convex"]) == 2
     line = one_line(capsys.readouterr().err)
@@ -207,7 +208,7 @@ def test_missing_data_fails_before_a_kernel_naming_folder_and_files(
     monkeypatch.setenv("LRGAP_DATA", str(isolated / "nowhere"))
     monkeypatch.setenv("LRGAP_DOWNLOAD", "0")
     chapter = FakeChapter(({"model": "f1", "dataset": "cifar100"},))
-    monkeypatch.setattr(cli, "get_chapter", lambda name: chapter)
+    monkeypatch.setattr(book_run, "get_chapter", lambda name: chapter)
     assert cli.main([command, "convex"]) == 1
     line = one_line(capsys.readouterr().err)
     assert str(isolated / "nowhere" / "cifar-100-python") in line
@@ -218,18 +219,18 @@ def test_data_is_checked_only_for_runs_still_to_compute(data_files, isolated, mo
     monkeypatch.setenv("LRGAP_DATA", str(isolated / "nowhere"))
     monkeypatch.setenv("LRGAP_DOWNLOAD", "0")
     config = {"model": "f1", "dataset": "mnist", "model_width": 4}
-    monkeypatch.setattr(cli, "get_chapter", lambda name: FakeChapter((config,)))
-    cfg = cli.chapter_config("convex", "smoke")
-    with pytest.raises(cli.RunFailed, match="MNIST/raw"):
-        cli.check_before_running("convex", cfg)
+    monkeypatch.setattr(book_run, "get_chapter", lambda name: FakeChapter((config,)))
+    cfg = book_run.chapter_config("convex", "smoke")
+    with pytest.raises(book_run.RunFailed, match="MNIST/raw"):
+        book_run.check_before_running("convex", cfg)
     monkeypatch.setenv("LRGAP_DOWNLOAD", "1")  # a download may fetch them: the kernel tries
-    assert len(cli.check_before_running("convex", cfg)) == 1
+    assert len(book_run.check_before_running("convex", cfg)) == 1
     monkeypatch.setenv("LRGAP_DOWNLOAD", "0")
     data_files.mnist(isolated / "data", 48, 48)
     monkeypatch.setenv("LRGAP_DATA", str(isolated / "data"))
     train.run_cached(TrainConfig(**config))  # now cached: its data are no longer needed
     monkeypatch.setenv("LRGAP_DATA", str(isolated / "nowhere"))
-    assert len(cli.check_before_running("convex", cfg)) == 1
+    assert len(book_run.check_before_running("convex", cfg)) == 1
 
 
 # --- failed chapters never replace good output ------------------------------------------------
@@ -252,7 +253,7 @@ def test_failed_run_keeps_the_good_notebook_and_saves_the_traceback(isolated, mo
     monkeypatch.setenv("LRGAP_DATA", str(isolated / "nowhere"))
     monkeypatch.setenv("LRGAP_DOWNLOAD", "0")
     failing = notebook_with("import lrgap_nb.data\nlrgap_nb.data.load('mnist')")
-    monkeypatch.setattr(cli, "_read_source", lambda stem: failing)
+    monkeypatch.setattr(book_run, "read_source", lambda stem: failing)
     book = isolated / "book" / "01_convex.ipynb"
     book.write_text(GOOD_NOTEBOOK)
     assert cli.main(["run", "convex"]) == 1
@@ -267,7 +268,7 @@ def test_failed_run_keeps_the_good_notebook_and_saves_the_traceback(isolated, mo
 
 def test_concurrent_readers_never_see_a_half_written_notebook(isolated, monkeypatch):
     text = "x" * 2_000_000  # a large output makes a non-atomic write visible
-    monkeypatch.setattr(cli, "_read_source", lambda stem: notebook_with(f"print({text!r})"))
+    monkeypatch.setattr(book_run, "read_source", lambda stem: notebook_with(f"print({text!r})"))
     book = isolated / "book" / "01_convex.ipynb"
     nbformat.write(notebook_with("1"), book)
     seen, errors, stop = [], [], threading.Event()
@@ -283,7 +284,7 @@ def test_concurrent_readers_never_see_a_half_written_notebook(isolated, monkeypa
     reader.start()
     try:
         for _ in range(2):
-            cli.run_chapter("convex", "smoke", {})
+            book_run.run_chapter("convex", "smoke", {})
     finally:
         stop.set()
         reader.join()
@@ -715,15 +716,15 @@ def test_sweep_row_of_an_entry_without_wall_time():
     ids=["memory", "data"],
 )
 def test_build_skips_a_larger_profile_this_machine_refuses(monkeypatch, refusal):
-    real = cli.chapter_config
+    real = book_run.chapter_config
 
     def refuse_full(name, profile="smoke", **overrides):
         if profile == "full":
             raise refusal
         return real(name, profile, **overrides)
 
-    monkeypatch.setattr(cli, "chapter_config", refuse_full)
-    assert cli.profile_for("convex", "smoke") == "smoke"
+    monkeypatch.setattr(book_run, "chapter_config", refuse_full)
+    assert book_run.profile_for("convex", "smoke") == "smoke"
 
 
 def test_failed_download_is_one_line(isolated, monkeypatch):
@@ -746,7 +747,7 @@ def test_data_missing_while_a_chapter_builds_its_runs_is_one_line(monkeypatch, n
         def runs(self, cfg):
             raise data.DataNotFoundError("dataset files missing in /x:\nmore detail")
 
-    monkeypatch.setattr(cli, "get_chapter", lambda name: LoadsDataForItsRuns(()))
+    monkeypatch.setattr(book_run, "get_chapter", lambda name: LoadsDataForItsRuns(()))
     assert cli.main(["sweep", "convex"]) == 1
     assert one_line(capsys.readouterr().err) == (
         "lrgap: convex: dataset files missing in /x: more detail"
@@ -755,7 +756,7 @@ def test_data_missing_while_a_chapter_builds_its_runs_is_one_line(monkeypatch, n
 
 def test_subset_larger_than_the_dataset_fails_before_a_kernel(monkeypatch, no_kernel, capsys):
     configs = ({"model": "f1", "dataset": "cifar10_subset", "subset": 6000},)
-    monkeypatch.setattr(cli, "get_chapter", lambda name: FakeChapter(configs))
+    monkeypatch.setattr(book_run, "get_chapter", lambda name: FakeChapter(configs))
     assert cli.main(["run", "convex"]) == 2
     assert one_line(capsys.readouterr().err) == (
         "lrgap: convex: a run keeps subset=6000 training examples of cifar10_subset, which has 5085"

@@ -16,6 +16,7 @@ import pytest
 import torch
 
 from lrgap_nb import stats, train
+from lrgap_nb.book import run as book_run
 from lrgap_nb.chapters import chapter_config
 from lrgap_nb.chapters.large_batch import runs as lb
 from lrgap_nb.chapters.large_batch import sketch, tables
@@ -206,12 +207,13 @@ def no_local_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_runs_list_without_data_and_lrgap_names_what_is_missing(
     no_local_data: Path, isolated_cache: Path, empty_committed: Path
 ) -> None:
-    from lrgap_nb import cli
 
     cfg = chapter_config("large_batch", profile="overnight")
     assert lb.chapter_runs(cfg)  # listing reads no data: cached runs render without it
-    with pytest.raises(cli.RunFailed, match=r"cifar-10-subset: cifar10_subset.npz\. Run `lrgap data`"):
-        cli.check_before_running("large_batch", cfg)
+    with pytest.raises(
+        book_run.RunFailed, match=r"cifar-10-subset: cifar10_subset.npz\. Run `lrgap data`"
+    ):
+        book_run.check_before_running("large_batch", cfg)
 
 
 def test_overnight_profile_keeps_the_papers_ratio(no_local_data: Path) -> None:

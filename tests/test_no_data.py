@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from lrgap_nb import cli, data
+from lrgap_nb import data
+from lrgap_nb.book import run as book_run
 from lrgap_nb.chapters import chapter_config, registry
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,8 +29,8 @@ def no_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.mark.parametrize("chapter", list(registry()))
 def test_smoke_runs_need_no_dataset(chapter, no_data, isolated_cache, empty_committed) -> None:
     """Smoke trains on synthetic stand-ins (no files), so CI runs with LRGAP_DATA unset."""
-    runs = cli.check_before_running(chapter, chapter_config(chapter, "smoke"))
-    names = {c.dataset for run in runs for c in cli._data_configs(run.config)}
+    runs = book_run.check_before_running(chapter, chapter_config(chapter, "smoke"))
+    names = {c.dataset for run in runs for c in book_run._data_configs(run.config)}
     assert all(data.dataset_spec(name).files is None for name in names), names
 
 
@@ -37,10 +38,10 @@ def test_smoke_runs_need_no_dataset(chapter, no_data, isolated_cache, empty_comm
 def test_rendering_committed_results_needs_no_dataset(chapter, no_data, isolated_cache) -> None:
     """`lrgap build --profile cpu` checks data only for runs it will execute; a chapter whose
     committed runs cover a larger profile renders at it with no dataset here."""
-    profile = cli.profile_for(chapter, "cpu")
+    profile = book_run.profile_for(chapter, "cpu")
     if profile == "cpu":
         pytest.skip(f"{chapter}: no larger profile is committed; it renders at cpu by computing")
-    runs = cli.check_before_running(chapter, chapter_config(chapter, profile))
+    runs = book_run.check_before_running(chapter, chapter_config(chapter, profile))
     assert runs and all(run.lookup() is not None for run in runs)
 
 

@@ -13,6 +13,8 @@ import pytest
 import yaml
 
 from lrgap_nb import cli
+from lrgap_nb.book import pair as book_pair
+from lrgap_nb.book import run as book_run
 from lrgap_nb.chapters import registry
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,7 +56,7 @@ def test_cell_ids_come_from_their_sources_so_re_pairing_is_quiet(source):
 def test_parameters_cell_is_generated_from_the_dataclass(chapter):
     notebook = jupytext.read(ROOT / "notebooks" / f"{chapter.notebook}.py")
     (cell,) = parameters_cells(notebook)
-    assert cell.source.strip() == cli.parameters_source(chapter.name).strip(), (
+    assert cell.source.strip() == book_pair.parameters_source(chapter.name).strip(), (
         f"the parameters cell of {chapter.notebook}.py drifted from its dataclass: "
         f"run lrgap pair {chapter.name}"
     )
@@ -110,15 +112,17 @@ def test_cli_rejects_bad_parameters_before_starting_a_kernel(tmp_path, monkeypat
 def test_build_renders_the_largest_fully_cached_profile(tmp_path, monkeypatch):
     monkeypatch.setenv("LRGAP_ROOT", str(ROOT))
     monkeypatch.setenv("LRGAP_CACHE", str(tmp_path / "cache"))
-    assert cli.profile_for("convex", "smoke") == "smoke"
+    assert book_run.profile_for("convex", "smoke") == "smoke"
     chapter = registry()["convex"]
-    overnight = chapter.runs(cli.chapter_config("convex", "overnight"))
+    overnight = chapter.runs(book_run.chapter_config("convex", "overnight"))
     for run in overnight[:-1]:
         run.execute()
-    assert cli.profile_for("convex", "cpu") == "cpu"  # one run still missing
+    assert book_run.profile_for("convex", "cpu") == "cpu"  # one run still missing
     overnight[-1].execute()
-    assert cli.profile_for("convex", "cpu") == "full"  # convex's full runs are its overnight runs
-    assert cli.profile_for("convex", "full") == "full"
+    assert (
+        book_run.profile_for("convex", "cpu") == "full"
+    )  # convex's full runs are its overnight runs
+    assert book_run.profile_for("convex", "full") == "full"
 
 
 @pytest.fixture
@@ -140,7 +144,7 @@ def test_pairing_never_replaces_the_rendered_outputs(convex_project):
     claims = convex_project / "book" / "_extra" / "outputs" / "convex" / "claims.csv"
     claims.parent.mkdir(parents=True)
     claims.write_text("rendered at overnight\n")
-    cli.pair_chapter("convex")
+    book_pair.pair_chapter("convex")
     assert claims.read_text() == "rendered at overnight\n"
     assert (convex_project / "notebooks" / "01_convex.ipynb").is_file()
 
@@ -150,7 +154,7 @@ def test_repairing_after_a_prose_edit_keeps_the_outputs_without_executing(
 ):
     """A markdown edit re-pairs at once with the checked outputs of the existing pair; a code
     edit executes the notebook again."""
-    pair = cli.pair_chapter("convex")
+    pair = book_pair.pair_chapter("convex")
     checked = [c.outputs for c in jupytext.read(pair).cells if "NBVAL_CHECK_OUTPUT" in c.source]
     assert checked and all(checked)
 
@@ -163,11 +167,11 @@ def test_repairing_after_a_prose_edit_keeps_the_outputs_without_executing(
     source.write_text(
         source.read_text().replace("# %% [markdown]\n", "# %% [markdown]\n# Edited.\n#\n", 1)
     )
-    cli.pair_chapter("convex")
+    book_pair.pair_chapter("convex")
     again = jupytext.read(pair)
     assert executions == [] and "Edited." in "".join(c.source for c in again.cells)
     assert [c.outputs for c in again.cells if "NBVAL_CHECK_OUTPUT" in c.source] == checked
 
     source.write_text(source.read_text() + "\n# %%\nprint('a new code cell')\n")
-    cli.pair_chapter("convex")
+    book_pair.pair_chapter("convex")
     assert executions == [1]

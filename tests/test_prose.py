@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from lrgap_nb import report
+from lrgap_nb.book import report
 from lrgap_nb.chapters import registry
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -19,15 +19,18 @@ _NAMES = {
     "execute": "chapters",
     "ParameterError": "params",
     "PROFILES": "params",
-    "save_figure": "export",
-    "save_table": "export",
-    "downloads": "export",
-    "outputs": "export",
-    "show_markdown": "report",
+    "save_figure": "book.export",
+    "save_table": "book.export",
+    "downloads": "book.export",
+    "outputs": "book.export",
+    "show_markdown": "book.report",
 }
+_MODULES = {"report": "book.report", "export": "book.export"}  # lg.report in the notebooks
 
 
 def __getattr__(name: str) -> Any:
+    if name in _MODULES:
+        return importlib.import_module(f"{__name__}.{_MODULES[name]}")
     if name in _NAMES:
         return getattr(importlib.import_module(f"{__name__}.{_NAMES[name]}"), name)
     from .chapters import registry

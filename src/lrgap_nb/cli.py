@@ -1,45 +1,20 @@
-"""`lrgap`: run chapters through papermill with a profile and overrides, then build the book."""
+"""`lrgap`: parses the command line and calls the book machinery (`lrgap_nb.book`) or the sweeps."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
-import subprocess
 import sys
-import textwrap
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from . import paths, progress
+from . import paths
+from .book.build import build_html
+from .book.pair import pair_chapter
+from .book.run import RunFailed, check_before_running, profile_for, run_chapter
 from .chapters import chapter_config, get_chapter, registry
-from .params import PROFILES, ParameterError, parameters_cell, parse_override
-
-HIDDEN_IN_BOOK = ("parameters", "injected-parameters")  # tags of cells the book does not show
-
-
-def kernel_options() -> dict[str, Any]:
-    """papermill's kernel over IPC sockets: local, never open to the network, so ipykernel has
-    no reason to warn, for every chapter, that TCP runs without encryption."""
-    from traitlets.config import Config
-
-    return {"kernel_name": "python3", "config": Config({"KernelManager": {"transport": "ipc"}})}
-
-
-@contextmanager
-def outputs_to(folder: Path) -> Iterator[None]:
-    """Chapters' tables and figures go to `folder` (LRGAP_OUTPUTS, read by kernels started meanwhile)."""
-    from unittest import mock
-
-    with mock.patch.dict(os.environ, LRGAP_OUTPUTS=str(folder)):
-        yield
-
-
-class RunFailed(RuntimeError):
-    """A chapter that cannot run or failed in its kernel; the message is one line for the terminal."""
+from .params import PROFILES, ParameterError, parse_override
 
 
 def positive_int(text: str) -> int:
@@ -62,258 +37,6 @@ def parse_overrides(texts: list[str]) -> dict[str, Any]:
             raise ParameterError(f"parameter {key!r} is given twice (-p {key}=...)")
         overrides[key] = value
     return overrides
-
-
-def _data_configs(config: Any) -> list[Any]:
-    """The configs within a run's config (itself included) that name a `dataset`."""
-    if isinstance(config, (list, tuple)):
-        return [found for item in config for found in _data_configs(item)]
-    if not dataclasses.is_dataclass(config):
-        return []
-    own = [config] if isinstance(getattr(config, "dataset", None), str) else []
-    return own + [
-        c for f in dataclasses.fields(config) for c in _data_configs(getattr(config, f.name))
-    ]
-
-
-def _check_subset(name: str, config: Any) -> None:
-    """A training subset larger than the dataset fails here, not after loading it in a kernel."""
-    from . import data
-
-    subset, size = getattr(config, "subset", None), data.dataset_spec(config.dataset).train_size
-    if isinstance(subset, int) and size is not None and subset > size:
-        raise ParameterError(
-            f"{name}: a run keeps subset={subset} training examples of {config.dataset}, "
-            f"which has {size}"
-        )
-
-
-def check_before_running(name: str, cfg: Any) -> list:
-    """What a kernel would find wrong, found first: build the chapter's runs (their configs check
-    model and dataset names), compare training subsets with the datasets' sizes, and check that
-    the data of every run not yet cached is there.
-
-    Raises ParameterError for a bad value and RunFailed for missing data, each one line.
-    """
-    from . import data
-
-    try:
-        runs = get_chapter(name).runs(cfg)
-    except ParameterError:
-        raise
-    except data.DataNotFoundError as err:
-        raise RunFailed(f"{name}: {err}") from err
-    except (ValueError, TypeError) as err:
-        raise ParameterError(f"{name}: {err}") from err
-    for config in (c for run in runs for c in _data_configs(run.config)):
-        _check_subset(name, config)
-    pending = [c for run in runs if run.lookup() is None for c in _data_configs(run.config)]
-    for dataset in sorted({c.dataset for c in pending}):
-        try:
-            data.require_dataset(dataset)
-        except data.DataNotFoundError as err:
-            raise RunFailed(f"{name}: {err}") from err
-    return runs
-
-
-def _source(stem: str) -> Path:
-    path = paths.project_root() / "notebooks" / f"{stem}.py"
-    if not path.is_file():
-        raise ParameterError(f"chapter source {path} is missing; run lrgap from the repository")
-    return path
-
-
-def notebook_parameters(notebook) -> list[str]:
-    """Names defined in the notebook's `parameters` cell, in order."""
-    import papermill
-
-    return list(papermill.inspect_notebook(notebook))
-
-
-def _read_source(stem: str):
-    import jupytext
-
-    notebook = jupytext.read(_source(stem))
-    notebook.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3 (ipykernel)",
-        "language": "python",
-    }
-    return notebook
-
-
-def parameters_source(name: str) -> str:
-    """The `parameters` cell chapter `name` must have: generated from its dataclass."""
-    return parameters_cell(get_chapter(name).params_class())
-
-
-def write_parameters_cell(name: str) -> Path:
-    """Rewrite the `parameters` cell of notebooks/<stem>.py from the chapter's dataclass."""
-    import jupytext
-
-    source = _source(get_chapter(name).notebook)
-    notebook = jupytext.read(source)
-    (cell,) = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
-    cell.source = parameters_source(name)
-    jupytext.write(notebook, source, fmt="py:percent")
-    return source
-
-
-def pair_chapter(name: str) -> Path:
-    """Regenerate the parameters cell, then rewrite notebooks/<stem>.ipynb from the .py source.
-
-    Only cells marked `# NBVAL_CHECK_OUTPUT` keep their (smoke) outputs, so the pair stays small.
-    When no code cell changed (a prose edit), those outputs come from the existing pair instead
-    of a smoke execution, which takes minutes for the image chapters.
-    """
-    import nbformat
-
-    chapter = get_chapter(name)
-    write_parameters_cell(name)
-    notebook = _read_source(chapter.notebook)
-    target = paths.project_root() / "notebooks" / f"{chapter.notebook}.ipynb"
-    previous = nbformat.read(target, 4) if target.is_file() else None
-    if previous is not None and _code(previous) == _code(notebook):
-        ran = previous.cells
-    else:
-        ran = _execute_at_smoke(_read_source(chapter.notebook)).cells
-        ran = [c for c in ran if "injected-parameters" not in c.metadata.get("tags", [])]
-    for cell, result in zip(notebook.cells, ran, strict=True):
-        if cell.cell_type == "code" and "# NBVAL_CHECK_OUTPUT" in cell.source:
-            cell.outputs = result.outputs
-            cell.execution_count = result.execution_count
-    _stable_cell_ids(notebook)
-    nbformat.write(notebook, target)
-    return target
-
-
-def _code(notebook) -> list[tuple[str, str]]:
-    """Each cell's type, and a code cell's source: what decides a pair's outputs."""
-    return [(c.cell_type, c.source if c.cell_type == "code" else "") for c in notebook.cells]
-
-
-def _execute_at_smoke(notebook):
-    """Run `notebook` as papermill does, its tables and figures into a throwaway folder (never
-    over book/'s rendered chapters)."""
-    import tempfile
-
-    import papermill
-
-    with tempfile.TemporaryDirectory() as tmp, outputs_to(Path(tmp) / "outputs"):
-        return papermill.execute_notebook(
-            notebook,
-            str(Path(tmp) / "executed.ipynb"),
-            cwd=str(paths.project_root() / "notebooks"),
-            progress_bar=False,
-            **kernel_options(),
-        )
-
-
-def _stable_cell_ids(notebook) -> None:
-    """Ids from each cell's source (jupytext draws random ones), so re-pairing changes only the
-    cells that changed; a repeated source gets its position appended."""
-    import hashlib
-
-    seen: set[str] = set()
-    for index, cell in enumerate(notebook.cells):
-        cell_id = hashlib.sha1(cell.source.encode()).hexdigest()[:8]
-        cell.id = cell_id if cell_id not in seen else f"{cell_id}-{index}"
-        seen.add(cell.id)
-
-
-def run_chapter(name: str, profile: str, overrides: dict[str, Any]) -> Path:
-    """Execute notebooks/<stem>.py (the jupytext source) with papermill into book/<stem>.ipynb,
-    its tables and figures into book/_extra/outputs/ (only `lrgap run` and `build` write there).
-
-    The notebook is written next to its target and renamed into place only when it succeeds, so
-    a failed run never replaces a good chapter. Progress bars go to this terminal.
-    """
-    import tempfile
-
-    import nbformat
-    import papermill
-
-    chapter = get_chapter(name)
-    check_before_running(name, chapter_config(name, profile, **overrides))  # before any kernel
-    notebook = _read_source(chapter.notebook)
-    exposed = notebook_parameters(notebook)
-    hidden = sorted(set(overrides) - set(exposed))
-    if hidden:
-        raise ParameterError(
-            f"{chapter.notebook}'s parameters cell does not expose {', '.join(hidden)}"
-        )
-    output = paths.book_dir() / f"{chapter.notebook}.ipynb"
-    failed = paths.book_dir() / ".failed" / output.name
-    start = time.perf_counter()
-    fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.stem}.", suffix=".ipynb")
-    paths.share_like_open(fd)
-    os.close(fd)
-    try:
-        with progress.to_terminal(), outputs_to(paths.book_outputs_root()):
-            executed = papermill.execute_notebook(
-                notebook,
-                tmp,
-                parameters={"profile": profile, **overrides},
-                cwd=str(paths.book_dir()),
-                progress_bar=sys.stderr.isatty(),
-                **kernel_options(),
-            )
-        hide_configuration(executed)
-        nbformat.write(executed, tmp)
-        os.replace(tmp, output)
-        failed.unlink(missing_ok=True)
-    except Exception as err:  # a cell raised, or the kernel died: one line here, the rest saved
-        if isinstance(err, papermill.PapermillExecutionError):
-            what, text = err.ename, str(err.evalue)
-        else:
-            what, text = type(err).__name__, str(err)
-        first = textwrap.shorten((text.strip().splitlines() or [""])[0], 300, placeholder=" ...")
-        saved = ""
-        if Path(tmp).is_file() and Path(tmp).stat().st_size:
-            failed = paths.failed_dir() / output.name
-            os.replace(tmp, failed)
-            saved = f"traceback in {failed}; "
-        raise RunFailed(
-            f"{name} failed at profile {profile}: {what}: {first} "
-            f"({saved}{output.name} was left as it was)"
-        ) from None
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    print(
-        f"{name}: {chapter.notebook}.ipynb at profile {profile} in {time.perf_counter() - start:.1f} s"
-    )
-    return output
-
-
-def hide_configuration(notebook) -> None:
-    """The parameters cell and papermill's injected one are not shown in the book."""
-    for cell in notebook.cells:
-        tags = cell.metadata.setdefault("tags", [])
-        if any(tag in HIDDEN_IN_BOOK for tag in tags) and "remove-cell" not in tags:
-            tags.append("remove-cell")
-
-
-def build_html(strict: bool = True) -> Path:
-    from .report import write_summary
-
-    with outputs_to(paths.book_outputs_root()):
-        write_summary()  # the landing page's table, from whatever chapters have run
-    root = paths.project_root()
-    command = [
-        str(Path(sys.executable).with_name("jupyter-book")),
-        "build",
-        str(root / "book"),
-        "--config",
-        str(root / "_config.yml"),
-        "--toc",
-        str(root / "_toc.yml"),
-        "--path-output",
-        str(root / "book"),
-    ]
-    if strict:
-        command += ["--warningiserror", "--keep-going"]
-    subprocess.run(command, check=True)
-    return root / "book" / "_build" / "html"
 
 
 def cmd_list(_: argparse.Namespace) -> None:
@@ -376,23 +99,6 @@ def cmd_gpu_check(args: argparse.Namespace) -> int:
     from . import gpu_check
 
     return gpu_check.main(args.rest)
-
-
-def profile_for(name: str, requested: str) -> str:
-    """The largest profile at or above `requested` all of whose runs are cached (committed
-    overnight or GPU results), so the book shows the largest scale computed, without training."""
-    from .data import DataNotFoundError
-
-    larger = PROFILES[PROFILES.index(requested) + 1 :]
-    chapter = get_chapter(name)
-    for profile in reversed(larger):
-        try:
-            runs = chapter.runs(chapter_config(name, profile))
-        except (ParameterError, DataNotFoundError):  # more memory or data than here: not cached
-            continue
-        if runs and all(run.lookup() is not None for run in runs):
-            return profile
-    return requested
 
 
 def cmd_build(args: argparse.Namespace) -> None:

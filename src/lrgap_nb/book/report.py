@@ -14,8 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from . import stats
-from .claims import Claim
+from .. import stats
+from ..claims import Claim
 
 CLAIM_COLUMNS = ["chapter", "claim", "paper", "ours", "scale", "verdict", "why"]
 # The landing table leaves each verdict's reason to its chapter.
@@ -38,7 +38,7 @@ def save_claims(chapter: str, claims: Sequence[Claim]) -> ClaimsTable:
 
     claims.json is what `write_summary` reads; claims.csv is the reader's download.
     """
-    from . import paths
+    from .. import paths
     from .export import save_table
 
     records = [c.record() for c in claims]
@@ -82,8 +82,8 @@ class ClaimsTable:
 
 def summary_table() -> pd.DataFrame:
     """Every chapter's claim records, in chapter order (the book's landing table)."""
-    from . import paths
-    from .chapters import registry
+    from .. import paths
+    from ..chapters import registry
 
     root = paths.outputs_root()
     records = [
@@ -102,7 +102,7 @@ def write_summary() -> None:
     and summary/findings_<chapter>.md one chapter's claims in sentences, for every chapter
     registered or included by a page (a page never includes a missing file).
     """
-    from . import paths
+    from .. import paths
     from .export import save_table
 
     claims = summary_table()
@@ -120,8 +120,8 @@ def write_summary() -> None:
 
 def _chapters_to_describe() -> list[str]:
     """Registered chapters, then any chapter a prose page includes findings of."""
-    from . import paths
-    from .chapters import registry
+    from .. import paths
+    from ..chapters import registry
 
     included = {
         m.group(1)
@@ -133,8 +133,8 @@ def _chapters_to_describe() -> list[str]:
 
 def rendered_profile(name: str) -> str | None:
     """The profile book/<stem>.ipynb was executed at (papermill's parameters), None if not run."""
-    from . import paths
-    from .chapters import registry
+    from .. import paths
+    from ..chapters import registry
 
     chapter = registry().get(name)
     executed = paths.book_dir() / f"{chapter.notebook}.ipynb" if chapter else None
@@ -146,7 +146,7 @@ def rendered_profile(name: str) -> str | None:
 
 def _page(name: str) -> str:
     """A link to the chapter's page; its title, unlinked, when it has no page in this build."""
-    from .chapters import registry
+    from ..chapters import registry
 
     chapter = registry().get(name)
     if chapter is None:
@@ -166,7 +166,7 @@ def _escape(text: Any) -> str:
 
 def landing_findings(claims: pd.DataFrame) -> str:
     """The landing page's "What we found": per chapter, its profile and how its claims came out."""
-    from .chapters import registry
+    from ..chapters import registry
 
     profiles = {name: rendered_profile(name) for name in registry()}
     lines = []
@@ -227,7 +227,7 @@ def glue(chapter: str, key: str, value: Any) -> Any:
     """
     from myst_nb import glue as myst_glue
 
-    from . import paths
+    from .. import paths
 
     myst_glue(key, value, display=False)
     path = paths.outputs_dir(chapter) / "glued.csv"
@@ -239,7 +239,7 @@ def glue(chapter: str, key: str, value: Any) -> Any:
 
 def chapter_links() -> pd.DataFrame:
     """Each chapter's title as a MyST link to its page (the csv-table cells are parsed as MyST)."""
-    from .chapters import registry
+    from ..chapters import registry
 
     return pd.DataFrame(
         {

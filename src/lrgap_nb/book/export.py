@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import paths
+from .. import paths
 
 
 def save_table(table: pd.DataFrame, chapter: str, name: str) -> Path:
