@@ -237,7 +237,9 @@ def matched_descent(
         active = active[moving & ~last]
         step += 1
         if keep_path:
-            path.append(beta.copy())
+            path[-1][~np.isfinite(beta).all(axis=-1)] = np.nan  # a blown step ends as NaN
+            if moving.any():
+                path.append(beta.copy())
     if not keep_path:
         path.append(beta)
     annealed_at[annealed_at < 0] = 0  # stopped at beta = 0 or diverged before any anneal
