@@ -130,7 +130,7 @@ def gaussian_win_rate(out: dict[str, np.ndarray], cfg: ConvexParams) -> engine.C
         source=SOURCE + ".3", paper=f"~{PAPER_GAUSS_WIN_RATE:g}", values={arm: wins},
         seeds=np.flatnonzero(kept), scale=_scale(kept, cfg), rule=engine.at_least(arm, 0.5),
         premises=[_divergence(kept), _hits_epsilon(out, kept, cfg.gauss_epsilon)],
-        ours_text=f"win rate {wins.mean():.3f} (Clopper–Pearson 95% [{low:.3f}, {high:.3f}]), "
+        ours_text=f"win rate {wins.mean():.4f} (Clopper–Pearson 95% [{low:.4f}, {high:.4f}]), "
         f"ties {int(np.sum(np.abs(diff) <= TIE))}",
     )  # fmt: skip
 

@@ -122,8 +122,19 @@ def cell_summary(out: dict[str, np.ndarray], epsilon: float) -> dict:
         "win rate CI high": win_high,
         "large phase cut short": float(np.mean(~out["large phase ran its full length"][moved])),
         "order reversed": float(np.mean(out["order reversed"][kept])),
+        **_by_order(diff, out["order reversed"][kept]),
         "largest train-loss miss": float(max(np.max(g, initial=0.0) for g in gaps)),
     }
+
+
+def _by_order(diff: np.ndarray, reversed_: np.ndarray) -> dict:
+    """Wins among the datasets whose initial LR reverses the fitting order, and among the rest:
+    the analytic argument predicts wins only in the first group."""
+    out = {}
+    for name, group in (("reversed", reversed_), ("not reversed", ~reversed_)):
+        out[f"datasets, order {name}"] = int(group.sum())
+        out[f"wins, order {name}"] = int(np.sum(diff[group] > TIE))
+    return out
 
 
 def map_payload(run: MapRun) -> dict:

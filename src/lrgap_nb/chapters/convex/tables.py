@@ -54,12 +54,12 @@ def stop_rule_table(
                 "mean difference (small − large then small)": cell["mean difference"],
                 "difference, 95% t-interval": _interval(cell, "difference", "{:+.4f}"),
                 "win rate of large then small": cell["win rate"],
-                "win rate, 95% Clopper–Pearson": _interval(cell, "win rate", "{:.3f}"),
+                "win rate, 95% Clopper–Pearson": _interval(cell, "win rate", "{:.4f}"),
                 "ties": cell["ties"],
-                "large-LR runs that never annealed": cell["large phase cut short"],
+                "large phase ended before its anneal step": cell["large phase cut short"],
             }
         )
-    table = pd.DataFrame(rows)
+    table = pd.DataFrame(rows).astype({"datasets": "Int64", "ties": "Int64"})
     table.attrs["min_effect"] = min_effect
     return table
 
@@ -122,22 +122,31 @@ def effect(frame: pd.DataFrame, min_effect: float) -> pd.Series:
 
 
 def map_sentence(frame: pd.DataFrame, min_effect: float) -> str:
-    """Where large-then-small helps and hurts at matched loss, per design and n (Markdown)."""
+    """Where large-then-small helps and hurts at matched loss, per design and n, and how often it
+    wins where its initial LR reverses the fitting order and where it does not (Markdown)."""
     frame = frame.assign(effect=effect(frame, min_effect))
     lines = []
     for (design, n), cells in frame.groupby(["design", "n"], sort=False):
-        parts = []
-        for word in ("helps", "hurts"):
-            lrs = sorted(set(cells.loc[cells["effect"] == word, "lr_large"]))
-            if lrs:
-                reversed_share = cells.loc[cells["effect"] == word, "order reversed"].mean()
-                parts.append(
-                    f"**{word}** at initial LR {_lrs(lrs)} (order reversed in "
-                    f"{reversed_share:.0%} of those datasets)"
+        diff = cells["mean difference"]
+        groups = {
+            "**helps**": cells["effect"] == "helps",
+            "**hurts**": cells["effect"] == "hurts",
+            "loses by less than the minimum effect": (cells["effect"] == "negligible") & (diff < 0),
+            "wins by less than the minimum effect": (cells["effect"] == "negligible") & (diff > 0),
+        }
+        parts = [f"{word} at initial LR {_lrs(sorted(set(cells.loc[where, 'lr_large'])))}"
+                 for word, where in groups.items() if where.any()]  # fmt: skip
+        ran = cells[cells["effect"] != "diverges"]
+        rates = []
+        for name in ("reversed", "not reversed"):
+            total = ran[f"datasets, order {name}"].sum()
+            if total:
+                rates.append(
+                    f"{ran[f'wins, order {name}'].sum() / total:.0%} where the order is {name}"
                 )
-        ties = cells["ties"].sum() / cells["datasets"].sum()
-        text = "; ".join(parts) if parts else "neither helps nor hurts by the minimum effect"
-        lines.append(f"- {design}, n = {n}: {text}; ties {ties:.0%} of dataset-cells.")
+        ties = ran["ties"].sum() / max(ran["datasets"].sum(), 1)
+        text = "; ".join(parts) if parts else "every dataset ties or the interval contains zero"
+        lines.append(f"- {design}, n = {n}: {text}. Wins {' and '.join(rates)}; ties {ties:.0%}.")
     return "\n".join(lines)
 
 
@@ -161,6 +170,7 @@ def map_table(frame: pd.DataFrame, min_effect: float) -> pd.DataFrame:
     columns = [
         "design", "n", "lr_large", "anneal_step", "datasets", "diverged", "mean difference",
         "difference, 95% t-interval", "win rate", "win rate, 95% Clopper–Pearson", "losses", "ties",
-        "order reversed", "large phase cut short", "largest train-loss miss", "effect",
+        "order reversed", "datasets, order reversed", "wins, order reversed",
+        "datasets, order not reversed", "wins, order not reversed", "large phase cut short", "largest train-loss miss", "effect",
     ]  # fmt: skip
     return out[columns]
