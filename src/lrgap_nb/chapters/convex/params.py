@@ -55,7 +55,7 @@ class ConvexParams(ChapterParams):
         (1, 3, 10), "examples per dataset in the matched-loss map", paper=False, check=positive()
     )
     map_repeats: int = param(
-        1000, "datasets per cell of the matched-loss map", paper=False, check=positive()
+        10000, "datasets per cell of the matched-loss map", paper=False, check=positive()
     )
 
     def check(self) -> None:
@@ -72,8 +72,8 @@ class ConvexParams(ChapterParams):
     profiles = {
         "smoke": {"gauss_repeats": 200, "map_repeats": 100},
         "cpu": {"gauss_repeats": 1000, "map_repeats": 1000},
-        "overnight": {"gauss_repeats": 10000, "map_repeats": 10000},
-        "full": {"gauss_repeats": 10000, "map_repeats": 10000},
+        "overnight": {"gauss_repeats": 10000},
+        "full": {"gauss_repeats": 10000},
     }
 
 
