@@ -164,7 +164,7 @@ def map_table(frame: pd.DataFrame, min_effect: float) -> pd.DataFrame:
         )  # fmt: skip
     ]
     out["win rate, 95% Clopper–Pearson"] = [
-        f"[{lo:.3f}, {hi:.3f}]"
+        f"[{lo:.4f}, {hi:.4f}]"
         for lo, hi in zip(out["win rate CI low"], out["win rate CI high"], strict=True)  # fmt: skip
     ]
     columns = [
