@@ -60,7 +60,8 @@ function runAll(ex, settings) {
 
 
 def random_settings(count: int, seed: int = 0) -> list[dict]:
-    """Settings spread over every slider's range (epsilon log-uniform), and the extreme corners."""
+    """Settings spread over every slider's range (epsilon log-uniform), and the extreme corners,
+    each with and without the exact stop at epsilon."""
     rng = np.random.default_rng(seed)
     r = ex.RANGES
     settings = [
@@ -78,7 +79,9 @@ def random_settings(count: int, seed: int = 0) -> list[dict]:
     high = {name: v["max"] for name, v in r.items()}
     # Seed 0 puts all 3 samples at e1: the large LR diverges above 1 when it lasts long enough.
     edge = [{**high, "lr_large": lr, "n_samples": 3, "seed": 0} for lr in (1.1, 1.3, 1.6)]
-    return [*settings, low, high, {**low, "n_samples": 30}, {**high, "lr_small": 0.005}, *edge]
+    every = [*settings, low, high, {**low, "n_samples": 30}, {**high, "lr_small": 0.005}, *edge]
+    # each setting with both stops: the first step below epsilon, and exactly epsilon
+    return [{**s, "exact_stop": exact} for exact in (False, True) for s in every]
 
 
 def run_in_node(settings: list[dict], tmp_path: Path) -> dict:
@@ -180,7 +183,7 @@ def test_the_prng_is_mulberry32_in_both_languages(js):
     assert js["mulberry32_0"] == [1144304738, 1416247, 958946056]
 
 
-def test_javascript_matches_the_python_maths_on_200_settings(settings, js):
+def test_javascript_matches_the_python_maths_on_200_settings_and_both_stops(settings, js):
     worst = 0.0
     diverged = stopped = 0
     for s, got in zip(settings, js["results"], strict=True):
@@ -204,7 +207,20 @@ def test_javascript_matches_the_python_maths_on_200_settings(settings, js):
             diverged += mine["diverged_at"] is not None
             stopped += mine["diverged_at"] is None
     print(f"JS vs Python on {len(settings)} settings: max abs difference {worst:.3g}")
-    assert diverged >= 2 and stopped > 300  # both outcomes are exercised
+    assert diverged >= 4 and stopped > 600  # both outcomes are exercised, with both stops
+
+
+def test_the_exact_stop_ends_both_paths_at_epsilon_in_javascript(settings, js):
+    matched = 0
+    for s, got in zip(settings, js["results"], strict=True):
+        if not s["exact_stop"]:
+            continue
+        for name in ex.SCHEDULES:
+            run = got["runs"][name]
+            if run["train"] is not None and run["steps"] > 0:
+                assert run["train"] == pytest.approx(s["epsilon"], rel=1e-9), (s, name)
+                matched += 1
+    assert matched > 300
 
 
 def test_samples_are_reproducible_and_one_hot():
@@ -229,6 +245,17 @@ def test_reference_is_gradient_descent_from_the_maths_module():
     assert ref["runs"]["large then small"]["test"] < ref["runs"]["small throughout"]["test"]
 
 
+def test_reference_with_the_exact_stop_is_the_matched_descent():
+    s = {"lr_large": 1.4, "lr_small": 0.05, "anneal_step": 4, "epsilon": 0.01}
+    s |= {"n_samples": 3, "seed": 2, "exact_stop": True}
+    ref = ex.reference(s)["runs"]
+    X, y = maths.two_point_samples(3, 2, BETA_STAR)
+    want = maths.matched_descent(X, y, 1.4, 0.05, 4, 0.01, keep_path=True).path
+    np.testing.assert_array_equal(ref["large then small"]["path"], want)
+    for run in ref.values():
+        assert run["train"] == pytest.approx(0.01, rel=1e-12)
+
+
 def test_divergence_is_reported_not_hidden():
     s = {"lr_large": 1.6, "lr_small": 0.05, "anneal_step": 40, "epsilon": 0.01}
     run = ex.reference(s | {"n_samples": 3, "seed": 0})["runs"]  # all 3 samples at e1: 1 - 3.2
@@ -241,7 +268,10 @@ def test_divergence_is_reported_not_hidden():
 def test_widget_starts_at_the_chapters_setting_and_rejects_values_off_its_sliders():
     cfg = lg.chapter_config("convex", profile="smoke")
     widget = ex.explorer(cfg)
-    assert widget.settings() == {name: getattr(cfg, name) for name in ex.RANGES}
+    assert widget.settings() == {
+        **{name: getattr(cfg, name) for name in ex.RANGES},
+        "exact_stop": False,
+    }
     assert widget.defaults == widget.settings()
     assert widget.ranges == ex.RANGES
     assert widget._esm == ex.ESM.read_text()
@@ -256,7 +286,8 @@ def test_embedded_state_carries_the_module_and_every_trait():
     state = ipywidgets.embed.embed_data(views=[widget], drop_defaults=False)["manager_state"]
     model = state["state"][widget.model_id]
     assert (model["model_module"], model["model_name"]) == ("anywidget", "AnyModel")
-    for name in [*ex.RANGES, "_esm", "_anywidget_id", "defaults", "ranges", "show_analytic"]:
+    for name in [*ex.RANGES, "_esm", "_anywidget_id", "defaults", "ranges", "show_analytic",
+                 "exact_stop"]:  # fmt: skip
         assert name in model["state"], name
     assert "export default { render }" in model["state"]["_esm"]
 

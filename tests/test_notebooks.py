@@ -109,9 +109,8 @@ def test_cli_rejects_bad_parameters_before_starting_a_kernel(tmp_path, monkeypat
     assert (output.stat().st_mtime if output.exists() else None) == before
 
 
-def test_build_renders_the_largest_fully_cached_profile(tmp_path, monkeypatch):
-    monkeypatch.setenv("LRGAP_ROOT", str(ROOT))
-    monkeypatch.setenv("LRGAP_CACHE", str(tmp_path / "cache"))
+def test_build_renders_the_largest_fully_cached_profile(convex_project):
+    # a project root without the repository's committed results: only what this test computes
     assert book_run.profile_for("convex", "smoke") == "smoke"
     chapter = registry()["convex"]
     overnight = chapter.runs(book_run.chapter_config("convex", "overnight"))
@@ -119,9 +118,8 @@ def test_build_renders_the_largest_fully_cached_profile(tmp_path, monkeypatch):
         run.execute()
     assert book_run.profile_for("convex", "cpu") == "cpu"  # one run still missing
     overnight[-1].execute()
-    assert (
-        book_run.profile_for("convex", "cpu") == "full"
-    )  # convex's full runs are its overnight runs
+    # convex's full runs are its overnight runs
+    assert book_run.profile_for("convex", "cpu") == "full"
     assert book_run.profile_for("convex", "full") == "full"
 
 

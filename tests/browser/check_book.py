@@ -83,7 +83,7 @@ MAX_EXPLORER_BYTES = 300 * 1024  # the explorer's added page weight
 BENCH_MOVES = 300  # random slider moves timed
 BENCH_WARMUP = 30  # untimed moves before them
 THUMB_PX = 16  # width of Chromium's default range thumb
-PRINTED = re.compile(r"(\d+) steps, train loss ([\d.e+-]+), test loss ([\d.e+-]+)")
+PRINTED = re.compile(r"(\d+) steps, final train loss ([\d.e+-]+) = [\d.]+ ε, test loss ([\d.e+-]+)")
 # Moves random sliders to random values; for each, the time from the input event to a laid-out
 # page (the update runs synchronously in the event handler; painting is not included).
 BENCH_JS = """

@@ -104,6 +104,80 @@ function descend(coords, lr, epsilon, maxSteps, xs, ys) {
   return { steps: maxSteps, divergedAt: null };
 }
 
+// --- the matched-loss stop, as maths.matched_descent(..., keep_path=True) --------------------
+
+/**
+ * GD from beta = 0 that stops at train loss exactly epsilon: the large LR for annealStep steps,
+ * or fewer when one more large step would reach epsilon (the anneal comes before the stop), and
+ * the step that would reach epsilon shortened by an exact line search on the quadratic.
+ * "Small throughout" is lrLarge = lrSmall, annealStep = 0.
+ */
+export function matchedDescent(coords, lrLarge, lrSmall, annealStep, epsilon, maxSteps = MAX_STEPS) {
+  const { steps, divergedAt } = descendMatched(coords, lrLarge, lrSmall, annealStep, epsilon, maxSteps, null, null);
+  const xs = new Float64Array(steps + 1);
+  const ys = new Float64Array(steps + 1);
+  descendMatched(coords, lrLarge, lrSmall, annealStep, epsilon, maxSteps, xs, ys);
+  return { xs, ys, steps, divergedAt, exhausted: steps === maxSteps && divergedAt === null };
+}
+
+/** Train loss after a GD step of size rate, exact on the quadratic (maths._loss_after). */
+function lossAfter(loss, slope, curvature, rate) {
+  return loss - rate * slope + rate ** 2 * curvature;
+}
+
+function descendMatched(coords, lrLarge, lrSmall, annealStep, epsilon, maxSteps, xs, ys) {
+  const n = coords.length;
+  let b0 = 0.0;
+  let b1 = 0.0;
+  let annealed = false;
+  if (xs) xs[0] = ys[0] = 0.0;
+  for (let step = 0; step < maxSteps; step++) {
+    let blown = false;
+    let square = 0.0;
+    let sum0 = 0.0;
+    let sum1 = 0.0;
+    for (let i = 0; i < n; i++) {
+      const r = coords[i] ? b1 - BETA_STAR[1] : b0 - BETA_STAR[0];
+      if (!(Math.abs(r) <= BLOW_UP)) blown = true;
+      square += r * r;
+      if (coords[i]) sum1 += r;
+      else sum0 += r;
+    }
+    if (blown) {
+      if (xs) xs[step] = ys[step] = NaN;
+      return { steps: step, divergedAt: step };
+    }
+    const loss = square / n;
+    if (loss <= epsilon) return { steps: step, divergedAt: null };
+    const g0 = (2.0 / n) * sum0;
+    const g1 = (2.0 / n) * sum1;
+    let curvature = 0.0; // |X g|² / n: each sample sees the gradient on its own coordinate
+    for (let i = 0; i < n; i++) {
+      const gi = coords[i] ? g1 : g0;
+      curvature += gi * gi;
+    }
+    curvature /= n;
+    const slope = g0 * g0 + g1 * g1;
+    let large = !annealed && step < annealStep;
+    if (large && lossAfter(loss, slope, curvature, lrLarge) <= epsilon) large = false; // cut short
+    if (!large) annealed = true;
+    const lr = large ? lrLarge : lrSmall;
+    const last = lossAfter(loss, slope, curvature, lr) <= epsilon;
+    const gap = loss - epsilon;
+    const rate = last
+      ? (2 * gap) / (slope + Math.sqrt(Math.max(slope * slope - 4 * curvature * gap, 0)))
+      : lr;
+    b0 = b0 - rate * g0;
+    b1 = b1 - rate * g1;
+    if (xs && step + 1 < xs.length) {
+      xs[step + 1] = b0;
+      ys[step + 1] = b1;
+    }
+    if (last) return { steps: step + 1, divergedAt: null };
+  }
+  return { steps: maxSteps, divergedAt: null };
+}
+
 /** maths.schedules_for: the large LR for steps 0 .. anneal_step − 1, then the small one. */
 export function schedulesFor(lrLarge, lrSmall, annealStep) {
   return {
@@ -120,7 +194,11 @@ export function compute(s) {
   const weights = counts.map((c) => c / coords.length);
   const runs = {};
   for (const [name, lr] of Object.entries(schedulesFor(s.lr_large, s.lr_small, s.anneal_step))) {
-    const run = gradientDescent(coords, lr, s.epsilon);
+    const large = name === "large then small";
+    const run = s.exact_stop
+      ? matchedDescent(coords, large ? s.lr_large : s.lr_small, s.lr_small,
+          large ? s.anneal_step : 0, s.epsilon)
+      : gradientDescent(coords, lr, s.epsilon);
     const last = run.xs.length - 1;
     const final = [run.xs[last], run.ys[last]];
     run.train = run.divergedAt === null ? trainLoss(final, coords) : NaN;
@@ -365,7 +443,8 @@ function summary(s, result) {
       text = `did not reach ε in ${MAX_STEPS} steps`;
     } else {
       text =
-        `${run.steps} steps, train loss <span class="num">${fmt(run.train)}</span>, ` +
+        `${run.steps} steps, final train loss <span class="num">${fmt(run.train)}</span> ` +
+        `= ${(run.train / s.epsilon).toFixed(4)} ε, ` +
         `test loss <span class="num">${fmt(run.test)}</span> = ${(run.test / s.epsilon).toFixed(2)} ε`;
     }
     lines.push(
@@ -395,11 +474,12 @@ function record(s, result) {
     };
   }
   const settings = {};
-  for (const name of SETTINGS) settings[name] = s[name];
+  for (const name of [...SETTINGS, "exact_stop"]) settings[name] = s[name];
   return JSON.stringify({ settings, counts: result.counts, runs });
 }
 
 const SETTINGS = ["lr_large", "lr_small", "anneal_step", "epsilon", "n_samples", "seed"];
+const TOGGLES = ["show_analytic", "exact_stop"];
 
 const CSS = `
 .lrgap-explorer { font: 13px/1.4 system-ui, sans-serif; color: #222; max-width: 760px;
@@ -483,7 +563,16 @@ function render({ model, el }) {
     model.save_changes();
   });
   toggle.append(box, " show the analytic points (train loss ε, error on one coordinate)");
-  buttons.append(reset, toggle);
+  const exact = document.createElement("label");
+  const exactBox = document.createElement("input");
+  exactBox.type = "checkbox";
+  exactBox.className = "exact-stop";
+  exactBox.addEventListener("change", () => {
+    model.set("exact_stop", exactBox.checked);
+    model.save_changes();
+  });
+  exact.append(exactBox, " stop at exactly ε (anneal first, last step shortened)");
+  buttons.append(reset, toggle, exact);
   root.appendChild(buttons);
 
   const width = PAD + 3 * PANEL + 2 * GAP + 8;
@@ -507,7 +596,7 @@ function render({ model, el }) {
 
   function update() {
     const s = {};
-    for (const name of [...SETTINGS, "show_analytic"]) s[name] = model.get(name);
+    for (const name of [...SETTINGS, ...TOGGLES]) s[name] = model.get(name);
     for (const name of SETTINGS) {
       const r = ranges[name];
       const shown = r.scale === "log" ? Math.log10(s[name]) : s[name];
@@ -515,6 +604,7 @@ function render({ model, el }) {
       readouts[name].textContent = Number.isInteger(s[name]) ? String(s[name]) : +s[name].toPrecision(3);
     }
     box.checked = s.show_analytic;
+    exactBox.checked = s.exact_stop;
     const t0 = performance.now();
     const result = compute(s);
     const t1 = performance.now();
@@ -525,7 +615,7 @@ function render({ model, el }) {
     // ms spent computing and drawing the last update (read by the browser check's benchmark)
     root.dataset.timing = JSON.stringify({ compute: t1 - t0, draw: t2 - t1 });
   }
-  const events = [...SETTINGS, "show_analytic"].map((n) => `change:${n}`).join(" ");
+  const events = [...SETTINGS, ...TOGGLES].map((n) => `change:${n}`).join(" ");
   model.on(events, update);
   update();
   return () => model.off(events, update);

@@ -36,6 +36,7 @@ RANGES = {
     "seed": {"label": "seed", "min": 0, "max": 99, "step": 1},
 }
 SCHEDULES = ("large then small", "small throughout")
+MAX_STEPS = 100_000  # explorer.js's MAX_STEPS
 
 
 def reference(settings: dict) -> dict:
@@ -43,14 +44,22 @@ def reference(settings: dict) -> dict:
 
     Per schedule: the path (a diverged run ends in NaN), its steps, the step at which it diverged
     (None if it did not) and the train and test losses where it stopped (None if it diverged).
+    With `exact_stop` the runs follow the matched-loss protocol (`maths.matched_descent`), else
+    they stop at the first step with train loss at most epsilon (`maths.gradient_descent`).
     """
     X, y = maths.two_point_samples(settings["n_samples"], settings["seed"], BETA_STAR)
-    schedules = maths.schedules_for(
-        settings["lr_large"], settings["lr_small"], settings["anneal_step"]
-    )
+    lr_large, lr_small = settings["lr_large"], settings["lr_small"]
+    anneal, epsilon = settings["anneal_step"], settings["epsilon"]
     runs = {}
-    for name, schedule in schedules.items():
-        path = maths.gradient_descent(X, y, schedule, settings["epsilon"], freeze_diverged=True)
+    for name, schedule in maths.schedules_for(lr_large, lr_small, anneal).items():
+        if settings.get("exact_stop", False):
+            large = name == "large then small"
+            path = maths.matched_descent(
+                X, y, lr_large if large else lr_small, lr_small, anneal if large else 0, epsilon,
+                max_steps=MAX_STEPS, keep_path=True,
+            ).path  # fmt: skip
+        else:
+            path = maths.gradient_descent(X, y, schedule, epsilon, MAX_STEPS, freeze_diverged=True)
         final = path[-1]
         diverged = bool(np.isnan(final).any())
         runs[name] = {
@@ -84,6 +93,7 @@ class ConvexExplorer(anywidget.AnyWidget):
     n_samples = _int("n_samples", 3)
     seed = _int("seed", 2)  # mulberry32 seed of the samples (2: two at e1, one at e2)
     show_analytic = traitlets.Bool(False).tag(sync=True)  # the 0.75ε / 1.5ε points
+    exact_stop = traitlets.Bool(False).tag(sync=True)  # matched-loss stop (maths.matched_descent)
     ranges = traitlets.Dict(RANGES).tag(sync=True)
     defaults = traitlets.Dict().tag(sync=True)  # where the Reset button returns to
 
@@ -92,7 +102,7 @@ class ConvexExplorer(anywidget.AnyWidget):
         self.defaults = self.settings()
 
     def settings(self) -> dict:
-        return {name: getattr(self, name) for name in RANGES}
+        return {**{name: getattr(self, name) for name in RANGES}, "exact_stop": self.exact_stop}
 
     def reference(self) -> dict:
         """The current setting's numbers from the Python maths (see `reference`)."""

@@ -53,21 +53,46 @@ def convex_contours(
     return axes
 
 
-def difference_histogram(rmse, ax=None):
-    """Histogram of test-RMSE(small) − test-RMSE(large then small) over datasets."""
+def difference_histogram(out: dict[str, np.ndarray], stop: str, ax=None):
+    """Histogram over datasets of test-RMSE(small) − test-RMSE(large then small) for one stop."""
     import seaborn as sns
 
     if ax is None:
         (ax,) = plotting.axes(1)
-    diff = rmse["small throughout"] - rmse["large then small"]
+    diff = out["rmse, small throughout"] - out["rmse, large then small"]
+    diff = diff[np.isfinite(diff)]
     sns.histplot(diff, bins=40, ax=ax, color=plotting.colour("large then small"))
     ax.axvline(0, color="k", lw=1)
-    ax.axvline(
-        diff.mean(),
-        color=plotting.colour("small throughout"),
-        ls="--",
-        label=f"mean {diff.mean():.4f}",
-    )
-    ax.set(xlabel="test RMSE difference (small − large then small)", ylabel="datasets")
+    ax.axvline(diff.mean(), color=plotting.colour("small throughout"), ls="--",
+               label=f"mean {diff.mean():+.4f}")  # fmt: skip
+    ax.set(title=stop, xlabel="test RMSE difference (small − large then small)", ylabel="datasets")
     ax.legend()
     return ax
+
+
+def matched_map(frame, axes=None):
+    """Heatmaps of the matched-loss map: the share of datasets large then small wins minus the
+    share it loses (colour: ties count as neither, so a cell of ties is white), with the mean
+    RMSE difference × 1000 written in each cell; one panel per anneal step, rows are design and
+    n. Cells where most datasets diverged are blank."""
+    steps = sorted(frame["anneal_step"].unique())
+    if axes is None:
+        axes = plotting.axes(len(steps), "wide", sharey=True)
+    rows = list(dict.fromkeys(zip(frame["design"], frame["n"], strict=True)))
+    lrs = sorted(frame["lr_large"].unique())
+    for ax, step in zip(axes, steps, strict=True):
+        cells = frame[frame["anneal_step"] == step]
+        grid = np.full((len(rows), len(lrs)), np.nan)
+        for _, cell in cells.iterrows():
+            if cell["diverged share"] > 0.5:
+                continue
+            i, j = rows.index((cell["design"], cell["n"])), lrs.index(cell["lr_large"])
+            grid[i, j] = (cell["wins"] - cell["losses"]) / cell["datasets"]
+            ax.text(j, i, f"{1000 * cell['mean difference']:+.0f}", ha="center", va="center",
+                    fontsize=6)  # fmt: skip
+        image = ax.imshow(grid, cmap="RdBu", vmin=-1, vmax=1, aspect="auto")
+        ax.set_xticks(range(len(lrs)), [f"{lr:g}" for lr in lrs], rotation=90, fontsize=7)
+        ax.set(title=f"anneal after {step} steps", xlabel="initial LR")
+    axes[0].set_yticks(range(len(rows)), [f"{d}, n = {n}" for d, n in rows], fontsize=7)
+    axes[0].figure.colorbar(image, ax=list(axes), label="wins − losses of large then small (share)")
+    return axes

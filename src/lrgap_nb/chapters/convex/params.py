@@ -43,10 +43,19 @@ class ConvexParams(ChapterParams):
     )
     gauss_epsilon: float = param(0.1, "early-stopping train loss", check=positive())
     lr_large_sweep: tuple[float, ...] = param(
-        (0.1, 0.2, 0.4, 0.6),
+        (0.05, 0.1, 0.2, 0.3, 0.4, 0.6, 0.8, 1.0, 1.2, 1.4),
         "further initial LRs on the same datasets",
         paper=False,
         check=positive(),
+    )
+    map_anneal_steps: tuple[int, ...] = param(
+        (2, 10, 40), "anneal steps of the matched-loss map", paper=False, check=positive()
+    )
+    map_ns: tuple[int, ...] = param(
+        (1, 3, 10), "examples per dataset in the matched-loss map", paper=False, check=positive()
+    )
+    map_repeats: int = param(
+        10000, "datasets per cell of the matched-loss map", paper=False, check=positive()
     )
 
     def check(self) -> None:
@@ -56,10 +65,13 @@ class ConvexParams(ChapterParams):
         floats = self.gauss_repeats * (4 * self.gauss_n + 8)  # X, y, beta*, residual, iterates
         what = f"{self.gauss_repeats} Gaussian datasets of {self.gauss_n} examples"
         require_memory(8 * floats, "gauss_repeats", self.gauss_repeats, what)
+        n = max(self.map_ns)
+        what = f"{self.map_repeats} map datasets of {n} examples"
+        require_memory(8 * self.map_repeats * (4 * n + 8), "map_repeats", self.map_repeats, what)
 
     profiles = {
-        "smoke": {"gauss_repeats": 200},
-        "cpu": {"gauss_repeats": 1000},
+        "smoke": {"gauss_repeats": 200, "map_repeats": 100},
+        "cpu": {"gauss_repeats": 1000, "map_repeats": 1000},
         "overnight": {"gauss_repeats": 10000},
         "full": {"gauss_repeats": 10000},
     }

@@ -1,106 +1,71 @@
-"""The convex chapter's tables, verdicts and claims (no torch)."""
+"""The convex chapter's tables: where the demo's paths stop, the two stopping rules side by side,
+and the matched-loss map (no torch)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from lrgap_nb import stats
-
 from .maths import population_loss, train_loss
 from .params import PAPER_GAUSS_RMSE, PAPER_GAUSS_WIN_RATE
-from .runs import GaussianRun
+from .runs import cell_summary
 
-MIN_RMSE_GAP = 0.004  # minimum effect: half the survey report's gap (0.2394 − 0.2311)
-
-
-def rmse_frame(result) -> pd.DataFrame:
-    return pd.DataFrame(result.payload["rmse"])
+ARMS = ("small throughout", "large then small")
 
 
-def summarise_difference(rmse: pd.DataFrame, seed: int = 0) -> dict[str, float]:
-    """Mean difference (small − large-then-small) with a bootstrap 95% CI, and the win rate.
-
-    Datasets on which a schedule diverged (RMSE NaN) are counted and left out.
-    """
-    finite = rmse.dropna()
-    diff = (finite["small throughout"] - finite["large then small"]).to_numpy()
-    low, high = stats.bootstrap_mean_ci(diff, seed)
-    wins = int(np.sum(diff > 0))
-    win_low, win_high = stats.proportion_ci(wins, len(diff))
+def per_dataset(result) -> dict[str, np.ndarray]:
+    """A convex_datasets run's per-dataset numbers as arrays (None, a diverged run, as NaN)."""
     return {
-        "datasets": len(diff),
-        "diverged datasets (left out)": len(rmse) - len(finite),
-        "mean RMSE, small throughout": float(finite["small throughout"].mean()),
-        "mean RMSE, large then small": float(finite["large then small"].mean()),
-        "mean difference": float(diff.mean()),
-        "difference CI low": low,
-        "difference CI high": high,
-        "win rate of large then small": wins / len(diff),
-        "win rate CI low": win_low,
-        "win rate CI high": win_high,
+        key: np.array([np.nan if v is None else v for v in values])
+        for key, values in result.payload.items()
     }
 
 
-def rmse_verdict(rmse: pd.DataFrame) -> stats.Verdict:
-    """Large then small ends with lower test RMSE, paired over datasets, by at least MIN_RMSE_GAP."""
-    finite = rmse.dropna()
-    return stats.compare(
-        finite["small throughout"], finite["large then small"], MIN_RMSE_GAP, paired=True
-    )
+def stop_rule_table(
+    by_stop: dict[str, dict[str, np.ndarray]], epsilon: float, min_effect: float
+) -> pd.DataFrame:
+    """The report's Gaussian setting under each stopping rule, with the survey report's row.
 
-
-def win_rate_verdict(summary: dict[str, float]) -> stats.Verdict:
-    """The report's "around 75%": reproduced when 0.75 lies in our 95% interval."""
-    low, high = summary["win rate CI low"], summary["win rate CI high"]
-    told = f"win rate {summary['win rate of large then small']:.3f}, 95% CI [{low:.3f}, {high:.3f}]"
-    if low <= PAPER_GAUSS_WIN_RATE <= high:
-        return stats.Verdict(stats.REPRODUCED, told)
-    if low > 0.5:
-        return stats.Verdict("direction reproduced, size differs", told)
-    return stats.Verdict(stats.NOT_REPRODUCED, told)
-
-
-def gaussian_table(seed_result) -> pd.DataFrame:
-    """Ours beside the survey report's numbers for its own setting, with verdicts."""
-    rmse = rmse_frame(seed_result)
-    summary = summarise_difference(rmse)
+    Per rule: both schedules' mean test RMSE and mean final train loss, the paired mean
+    difference (small − large then small) with its 95% t-interval, the win rate of large then
+    small with its Clopper–Pearson interval, and how many "large then small" runs never reached
+    their anneal (first crossing: stopped by the large LR; matched: large phase cut short).
+    """
     rows = [
-        (
-            "mean test RMSE, small LR throughout",
-            PAPER_GAUSS_RMSE["small"],
-            summary["mean RMSE, small throughout"],
-            "",
-            "",
-        ),
-        (
-            "mean test RMSE, large then small",
-            PAPER_GAUSS_RMSE["large_then_small"],
-            summary["mean RMSE, large then small"],
-            f"[{summary['difference CI low']:.4f}, {summary['difference CI high']:.4f}] (difference)",
-            str(rmse_verdict(rmse)),
-        ),
-        (
-            "win rate of large then small",
-            PAPER_GAUSS_WIN_RATE,
-            summary["win rate of large then small"],
-            f"[{summary['win rate CI low']:.3f}, {summary['win rate CI high']:.3f}]",
-            str(win_rate_verdict(summary)),
-        ),
+        {
+            "stopping rule": "survey report (10 datasets)",
+            "mean test RMSE, small throughout": PAPER_GAUSS_RMSE["small"],
+            "mean test RMSE, large then small": PAPER_GAUSS_RMSE["large_then_small"],
+            "win rate of large then small": PAPER_GAUSS_WIN_RATE,
+        }
     ]
-    columns = ["quantity", "survey report (10 datasets)", "ours", "ours, 95% CI", "verdict"]
-    table = pd.DataFrame(rows, columns=columns)
-    table.attrs["datasets"] = summary["datasets"]
+    for stop, out in by_stop.items():
+        cell = cell_summary(out, epsilon)
+        kept = np.isfinite(out["rmse, small throughout"] + out["rmse, large then small"])
+        rows.append(
+            {
+                "stopping rule": stop,
+                "datasets": cell["datasets"],
+                **{f"mean test RMSE, {a}": float(np.mean(out[f"rmse, {a}"][kept])) for a in ARMS},
+                **{
+                    f"mean final train loss, {a}": float(np.mean(out[f"train, {a}"][kept]))
+                    for a in ARMS
+                },  # fmt: skip
+                "mean difference (small − large then small)": cell["mean difference"],
+                "difference, 95% t-interval": _interval(cell, "difference", "{:+.4f}"),
+                "win rate of large then small": cell["win rate"],
+                "win rate, 95% Clopper–Pearson": _interval(cell, "win rate", "{:.4f}"),
+                "ties": cell["ties"],
+                "large phase ended before its anneal step": cell["large phase cut short"],
+            }
+        )
+    table = pd.DataFrame(rows).astype({"datasets": "Int64", "ties": "Int64"})
+    table.attrs["min_effect"] = min_effect
     return table
 
 
-def sweep_table(results_by_run: dict[GaussianRun, object]) -> pd.DataFrame:
-    """Difference and win rate for each initial learning rate on the same datasets."""
-    rows = []
-    for run, result in results_by_run.items():
-        summary = summarise_difference(rmse_frame(result))
-        rows.append({"large LR": run.lr_large, "small LR": run.lr_small, **summary})
-    return pd.DataFrame(rows)
+def _interval(cell: dict, name: str, fmt: str) -> str:
+    return f"[{fmt.format(cell[f'{name} CI low'])}, {fmt.format(cell[f'{name} CI high'])}]"
 
 
 def path_summary(
@@ -110,7 +75,7 @@ def path_summary(
     beta_star: np.ndarray,
     epsilon: float,
 ) -> pd.DataFrame:
-    """Where each schedule stopped: steps, train loss and test loss in units of epsilon."""
+    """Where each schedule stopped: steps, final train loss and test loss in units of epsilon."""
     rows = []
     for name, path in paths.items():
         final = path[-1]
@@ -119,7 +84,7 @@ def path_summary(
             {
                 "schedule": name,
                 "steps": len(path) - 1,
-                "train loss": float(train_loss(final, X, y)),
+                "final train loss": float(train_loss(final, X, y)),
                 "test loss": test,
                 "test / epsilon": test / epsilon,
             }
@@ -127,69 +92,85 @@ def path_summary(
     return pd.DataFrame(rows)
 
 
-def _labels(table: pd.DataFrame) -> dict[str, str]:
-    return dict(zip(table["quantity"], table["verdict"], strict=True))
+# --- the matched-loss map --------------------------------------------------------------------
 
 
-def verdict(analytic: pd.DataFrame, demo: pd.DataFrame, table: pd.DataFrame) -> str:
-    """The chapter's closing verdict, written from the numbers it computed (Markdown)."""
-    ratios = analytic["test / epsilon"].round(6).tolist()
-    demo_test = dict(zip(demo["schedule"], demo["test / epsilon"], strict=True))
-    demo_ok = demo_test["large then small"] < demo_test["small throughout"]
-    verdicts = _labels(table)
-    return "\n".join(
-        [
-            f"- Analytic table: test/epsilon = {ratios[0]:g} and {ratios[1]:g} "
-            f"({'reproduced exactly' if ratios == [0.75, 1.5] else 'NOT reproduced'}).",
-            f"- Two-point demo: large then small stops at {demo_test['large then small']:.2f} "
-            f"epsilon, small throughout at {demo_test['small throughout']:.2f} epsilon "
-            f"({'large LR generalises better' if demo_ok else 'large LR does not win here'}).",
-            f"- Gaussian experiment ({table.attrs['datasets']} datasets): test RMSE, "
-            f"{verdicts['mean test RMSE, large then small']}; win rate, "
-            f"{verdicts['win rate of large then small']}.",
-        ]
-    )
+def map_frame(results_by_run: dict) -> pd.DataFrame:
+    """One row per map cell (design, n, initial LR, anneal step), with intervals and effect."""
+    rows = []
+    for run, result in results_by_run.items():
+        for cell in result.payload["cells"]:
+            rows.append({"design": run.design, "n": run.n, **cell})
+    frame = pd.DataFrame(rows)
+    frame["diverged share"] = frame["diverged"] / (frame["datasets"] + frame["diverged"])
+    return frame
 
 
-def claims(
-    analytic: pd.DataFrame, demo: pd.DataFrame, table: pd.DataFrame, profile: str
-) -> list[dict]:
-    """This chapter's rows of the book's summary table."""
-    ratios = analytic["test / epsilon"].round(6).tolist()
-    demo_test = dict(zip(demo["schedule"], demo["test / epsilon"], strict=True))
-    rows = table.set_index("quantity")
-    scale = f"{table.attrs['datasets']} datasets ({profile})"
-    label = {q: v.split(" (")[0] for q, v in _labels(table).items()}
-    return [
-        {
-            "claim": "equal train loss eps, test loss 0.75 eps vs 1.5 eps (analytic)",
-            "paper": "0.75 / 1.5",
-            "ours": f"{ratios[0]:g} / {ratios[1]:g}",
-            "scale": "exact",
-            "verdict": stats.REPRODUCED if ratios == [0.75, 1.5] else stats.NOT_REPRODUCED,
-        },
-        {
-            "claim": "two-point demo: large-then-small stops at the better point",
-            "paper": "(figure only)",
-            "ours": f"{demo_test['large then small']:.2f} vs {demo_test['small throughout']:.2f} eps",
-            "scale": "one dataset, n = 3",
-            "verdict": stats.REPRODUCED
-            if demo_test["large then small"] < demo_test["small throughout"]
-            else stats.NOT_REPRODUCED,
-        },
-        {
-            "claim": "Gaussian data: mean test RMSE, large-then-small vs small",
-            "paper": "0.2311 vs 0.2394",
-            "ours": f"{rows.loc['mean test RMSE, large then small', 'ours']:.4f} vs "
-            f"{rows.loc['mean test RMSE, small LR throughout', 'ours']:.4f}",
-            "scale": scale,
-            "verdict": label["mean test RMSE, large then small"],
-        },
-        {
-            "claim": "Gaussian data: large-then-small wins in about 75% of datasets",
-            "paper": "~0.75",
-            "ours": f"{rows.loc['win rate of large then small', 'ours']:.3f}",
-            "scale": scale,
-            "verdict": label["win rate of large then small"],
-        },
+def effect(frame: pd.DataFrame, min_effect: float) -> pd.Series:
+    """Each cell in words: "helps" or "hurts" when the t-interval of the mean difference is clear
+    of zero and the mean reaches `min_effect`, "negligible" when clear but smaller, "unclear"
+    when the interval contains zero or every dataset tied, "diverges" when most runs diverged."""
+    mean = frame["mean difference"]
+    low, high = frame["difference CI low"], frame["difference CI high"]
+    clear = (low > 0) | (high < 0)
+    words = np.where(
+        ~clear, "unclear", np.where(mean.abs() < min_effect, "negligible",
+                                    np.where(mean > 0, "helps", "hurts")),
+    )  # fmt: skip
+    words = np.where(frame["ties"] == frame["datasets"], "unclear", words)
+    return pd.Series(np.where(frame["diverged share"] > 0.5, "diverges", words), index=frame.index)
+
+
+def map_sentence(frame: pd.DataFrame, min_effect: float) -> str:
+    """Where large-then-small helps and hurts at matched loss, per design and n, and how often it
+    wins where its initial LR reverses the fitting order and where it does not (Markdown)."""
+    frame = frame.assign(effect=effect(frame, min_effect))
+    lines = []
+    for (design, n), cells in frame.groupby(["design", "n"], sort=False):
+        diff = cells["mean difference"]
+        groups = {
+            "**helps**": cells["effect"] == "helps",
+            "**hurts**": cells["effect"] == "hurts",
+            "loses by less than the minimum effect": (cells["effect"] == "negligible") & (diff < 0),
+            "wins by less than the minimum effect": (cells["effect"] == "negligible") & (diff > 0),
+        }
+        parts = [f"{word} at initial LR {_lrs(sorted(set(cells.loc[where, 'lr_large'])))}"
+                 for word, where in groups.items() if where.any()]  # fmt: skip
+        ran = cells[cells["effect"] != "diverges"]
+        rates = []
+        for name in ("reversed", "not reversed"):
+            total = ran[f"datasets, order {name}"].sum()
+            if total:
+                rates.append(
+                    f"{ran[f'wins, order {name}'].sum() / total:.0%} where the order is {name}"
+                )
+        ties = ran["ties"].sum() / max(ran["datasets"].sum(), 1)
+        text = "; ".join(parts) if parts else "every dataset ties or the interval contains zero"
+        lines.append(f"- {design}, n = {n}: {text}. Wins {' and '.join(rates)}; ties {ties:.0%}.")
+    return "\n".join(lines)
+
+
+def _lrs(lrs: list[float]) -> str:
+    return ", ".join(f"{lr:g}" for lr in lrs)
+
+
+def map_table(frame: pd.DataFrame, min_effect: float) -> pd.DataFrame:
+    """The map as a downloadable table: every cell with its intervals and effect in words."""
+    out = frame.assign(effect=effect(frame, min_effect))
+    out["difference, 95% t-interval"] = [
+        f"[{lo:+.4f}, {hi:+.4f}]"
+        for lo, hi in zip(
+            out["difference CI low"], out["difference CI high"], strict=True
+        )  # fmt: skip
     ]
+    out["win rate, 95% Clopper–Pearson"] = [
+        f"[{lo:.4f}, {hi:.4f}]"
+        for lo, hi in zip(out["win rate CI low"], out["win rate CI high"], strict=True)  # fmt: skip
+    ]
+    columns = [
+        "design", "n", "lr_large", "anneal_step", "datasets", "diverged", "mean difference",
+        "difference, 95% t-interval", "win rate", "win rate, 95% Clopper–Pearson", "losses", "ties",
+        "order reversed", "datasets, order reversed", "wins, order reversed",
+        "datasets, order not reversed", "wins, order not reversed", "large phase cut short", "largest train-loss miss", "effect",
+    ]  # fmt: skip
+    return out[columns]
