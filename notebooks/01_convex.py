@@ -63,6 +63,7 @@ map_repeats: int = None  # datasets per cell of the matched-loss map
 import lrgap_nb as lg
 
 cfg = lg.configure("convex", globals())
+out = lg.outputs("convex")
 cfg
 
 # %% [markdown]
@@ -91,8 +92,7 @@ cfg
 # %%
 # NBVAL_CHECK_OUTPUT
 analytic = lg.convex.maths.analytic_table(epsilon=0.1, beta_star=lg.convex.params.BETA_STAR)
-lg.save_table(analytic, "convex", "analytic_table")
-analytic.round(4)
+out.table(analytic, "analytic_table", show=analytic.round(4))
 
 # %% [markdown]
 # Which of the two points early-stopped gradient descent reaches depends on the learning rate.
@@ -110,7 +110,7 @@ beta_star = lg.convex.params.BETA_STAR
 X, y = lg.convex.maths.two_point_samples(cfg.n_samples, cfg.seed, beta_star)
 paths = lg.convex.maths.demo_paths(cfg, beta_star)
 axes = lg.convex.figures.convex_contours(X, y, beta_star, paths)
-lg.save_figure(axes[0].figure, "convex", "fig-convex-paths")
+out.figure(axes, "fig-convex-paths")
 
 # %% [markdown]
 # This is a **demonstration with chosen settings**, not a test: the learning rates (1.4, then 0.05
@@ -186,15 +186,14 @@ gauss = {
 }
 two_point = lg.convex.tables.per_dataset(results["two-point"])
 table = lg.convex.tables.stop_rule_table(gauss, cfg.gauss_epsilon, lg.convex.claims.MIN_RMSE_GAP)
-lg.save_table(table, "convex", "stopping_rules")
 print(f"profile {cfg.profile}: {cfg.gauss_repeats} datasets (survey report: 10)")
-table.round(4)
+out.table(table, "stopping_rules", show=table.round(4))
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-convex-difference", "caption": "Distribution over datasets of the test-RMSE difference (small LR throughout minus large then small) in the survey report's setting, under each stopping rule; positive values are wins for the large initial learning rate."}}
 axes = lg.plotting.axes(2, "wide", sharey=True)
 for ax, (stop, out) in zip(axes, gauss.items(), strict=True):
     lg.convex.figures.difference_histogram(out, stop, ax)
-lg.save_figure(axes[0].figure, "convex", "fig-convex-difference")
+out.figure(axes, "fig-convex-difference")
 
 # %% [markdown]
 # The first-crossing advantage of "large then small" follows its lower final train loss: most of
@@ -229,13 +228,13 @@ lg.save_figure(axes[0].figure, "convex", "fig-convex-difference")
 map_results = lg.convex.runs.map_results(cfg)
 cells = lg.convex.tables.map_frame(map_results)
 map_table = lg.convex.tables.map_table(cells, lg.convex.claims.MIN_RMSE_GAP)
-lg.save_table(map_table, "convex", "matched_map")
 print(f"profile {cfg.profile}: {cfg.map_repeats} datasets per cell")
-map_table[map_table["anneal_step"] == cfg.gauss_anneal_step].round(4)
+shown = map_table[map_table["anneal_step"] == cfg.gauss_anneal_step].round(4)
+out.table(map_table, "matched_map", show=shown)
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-convex-map", "caption": "Where large then small helps at matched train loss: the share of datasets on which large then small ends with the lower test RMSE minus the share on which it ends with the higher (colour; blue: it wins more often, red: it loses more often, white: ties), and the mean test-RMSE difference, small minus large then small, times 1000 (numbers), per design and number of examples (rows), initial learning rate (columns) and anneal step (panels). Blank: most datasets diverged."}}
 axes = lg.convex.figures.matched_map(cells)
-lg.save_figure(axes[0].figure, "convex", "fig-convex-map")
+out.figure(axes, "fig-convex-map")
 
 # %% [markdown]
 # Per design and $n$, where large then small helps and where it hurts at matched loss (by at least

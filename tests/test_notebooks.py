@@ -173,3 +173,16 @@ def test_repairing_after_a_prose_edit_keeps_the_outputs_without_executing(
     source.write_text(source.read_text() + "\n# %%\nprint('a new code cell')\n")
     book_pair.pair_chapter("convex")
     assert executions == [1]
+
+
+def test_the_book_copy_hides_parameters_cells_and_nbval_markers():
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell("profile = 'smoke'", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nx = 1\nx"),
+    ]
+    book_run.hide_configuration(notebook)
+    assert "remove-cell" in notebook.cells[0].metadata["tags"]
+    assert notebook.cells[1].source == "x = 1\nx"

@@ -47,10 +47,11 @@ class ChapterOutputs:
     def __init__(self, chapter: str):
         self.chapter = chapter
 
-    def table(self, table: pd.DataFrame, name: str) -> Table:
-        """Write outputs/<chapter>/<name>.csv and return the table to show."""
+    def table(self, table: pd.DataFrame, name: str, show: pd.DataFrame | None = None) -> Table:
+        """Write outputs/<chapter>/<name>.csv and return the table to show (`show`, a part or a
+        rounding of it, where the page shows less than the download holds)."""
         save_table(table, self.chapter, name)
-        return Table(table)
+        return Table(table if show is None else show)
 
     def figure(self, axes, name: str) -> None:
         """Write the figure holding `axes` (one axes or an array of them) as PNG and SVG."""

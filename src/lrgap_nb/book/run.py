@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import sys
 import textwrap
 import time
@@ -16,6 +17,7 @@ from ..chapters import chapter_config, get_chapter
 from ..params import PROFILES, ParameterError
 from .notebook import kernel_options, notebook_parameters, outputs_to, read_source
 
+NBVAL_MARKER = re.compile(r"\s*# NBVAL_\w+\s*$")
 HIDDEN_IN_BOOK = ("parameters", "injected-parameters")  # tags of cells the book does not show
 
 
@@ -140,11 +142,15 @@ def run_chapter(name: str, profile: str, overrides: dict[str, Any]) -> Path:
 
 
 def hide_configuration(notebook) -> None:
-    """The parameters cell and papermill's injected one are not shown in the book."""
+    """The parameters cell and papermill's injected one are not shown in the book, nor nbval's
+    markers (they tell the tests which outputs to compare, nothing a reader needs)."""
     for cell in notebook.cells:
         tags = cell.metadata.setdefault("tags", [])
         if any(tag in HIDDEN_IN_BOOK for tag in tags) and "remove-cell" not in tags:
             tags.append("remove-cell")
+        if cell.cell_type == "code":
+            lines = cell.source.splitlines()
+            cell.source = "\n".join(line for line in lines if not NBVAL_MARKER.match(line))
 
 
 def profile_for(name: str, requested: str) -> str:
