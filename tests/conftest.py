@@ -193,3 +193,23 @@ def fake_cifar():
         return name
 
     return register
+
+
+@pytest.fixture
+def no_kernel(monkeypatch):
+    """Fail the test if a kernel is started."""
+    import papermill
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a kernel was started")
+
+    monkeypatch.setattr(papermill, "execute_notebook", refuse)
+
+
+@pytest.fixture
+def isolated_root(tmp_path, monkeypatch):
+    """Root, cache and book under tmp_path: a test using it touches none of the user's files."""
+    monkeypatch.setenv("LRGAP_ROOT", str(tmp_path))
+    monkeypatch.setenv("LRGAP_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "book").mkdir()
+    return tmp_path
