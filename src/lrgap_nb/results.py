@@ -349,7 +349,12 @@ def cached(kind: str, config: Any, compute: Callable[[], dict[str, Any]], protoc
         spent = TimeSpent(claim_path.with_suffix(".spent"))
         claim.on_beat = spent.record
         payload = compute()
-        prov = {**provenance(spent.total()), "protocol": protocol, **spent.attempts()}
+        this_attempt = spent.this_attempt()  # read once: the totals below must add up exactly
+        prov = {
+            **provenance(spent.earlier_s + this_attempt),
+            "protocol": protocol,
+            **spent.attempts(this_attempt),
+        }
         result = write_entry(paths.cache_dir(), kind, key, config_dict(config), payload, prov)
         spent.path.unlink(missing_ok=True)
         return result
@@ -398,14 +403,11 @@ class TimeSpent:
         except OSError:
             pass
 
-    def attempts(self) -> dict[str, Any]:
+    def attempts(self, this_attempt: float) -> dict[str, Any]:
         """Provenance fields saying that the run took several attempts, if it did."""
         if not self.earlier_attempts:
             return {}
-        return {
-            "attempts": self.earlier_attempts + 1,
-            "last_attempt_s": round(self.this_attempt(), 3),
-        }
+        return {"attempts": self.earlier_attempts + 1, "last_attempt_s": round(this_attempt, 3)}
 
 
 class Steps:
