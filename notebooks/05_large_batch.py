@@ -49,12 +49,13 @@ mnist: str = None  # MNIST of F1: the official set or random images of its shape
 mnist_train_size: int = None  # MNIST training images of F1 kept, the first ones (None: all) (paper: —)
 cifar_train_size: int = None  # training images of C1/C2 kept, the first ones (None: all); trimmed so both batches divide it (paper: —)
 seeds: list = None  # one SB/LB pair per seed (paper: 0, 1, 2, 3, 4)
+f1_seeds: list = None  # seeds of F1 (None: seeds); MNIST is cheap, so a profile may give F1 more seeds than C1
 small_batch: int = None  # SB batch size (paper: 256)
 large_fraction: float = None  # LB batch size as a fraction of the training set (paper: 0.1)
 cifar_small_batch: int = None  # SB of C1/C2 on a trimmed CIFAR set (None: small_batch); our choice: keep the LB/SB ratio of the paper (about 20) when 10% of the data is far below 20 x 256
 drop_last: bool = None  # drop the incomplete last batch of each epoch (Keras kept it): no Adam step or BN statistics from a few examples; for SB 256 on 60,000 images a random 96 sit out each epoch
 lr: float = None  # fixed LR of Adam for SB and LB (Keras default) (paper: 0.001)
-gate: float = None  # train accuracy each run trains to: every model of Keskar et al. Table 2 is at 99% or more; the paper fixes no stopping rule, we stop at the first epoch that reaches it
+gate: float = None  # train accuracy each run trains to: every model of Keskar et al. Table 2 is at 99% or more; the paper fixes no stopping rule, we stop at the first epoch that reaches it. A lower gate only shortens training: the claims' premise stays the paper's 99%
 max_epochs: int = None  # cap on epochs of a gated run (the official plot script trains 20; no epochs in the paper)
 budget_control: bool = None  # also train LB for as many epochs as SB (Hoffer et al. 2017): fewer updates or the batch
 mlp_width: int = None  # F1/F2 hidden width (None: 512) (paper: —)
@@ -72,6 +73,7 @@ extra_optimizers: list = None  # F1 with these besides Adam (survey report 3.2) 
 extra_lr: float = None  # fixed LR of SGD and AdaGrad (Keras defaults; the survey report gives none)
 extra_networks: list = None  # further networks of the survey report, Adam, SB vs LB (paper: resnet44, vgg16_bn, wrn16_4)
 extra_seeds: list = None  # seeds of the extra runs (the survey report gives none)
+adagrad_seeds: list = None  # seeds of F1 with AdaGrad (None: extra_seeds); a few minutes each, while SGD's LB runs to the epoch cap
 
 # %% tags=["remove-input"]
 import lrgap_nb as lg
@@ -164,9 +166,14 @@ what_ran.round(2)
 #
 # Mean ± standard deviation over seeds, in percent; train accuracy on the whole training set,
 # test accuracy on the whole test set, both with batch statistics. "steps SB / LB" is how many
-# more updates SB made than LB, from the runs. The verdict compares test accuracy paired over
-# seeds: LB must be worse beyond two standard errors *and* by at least half the paper's gap for
-# that network; it is "precondition not met" when any run missed the gate.
+# more updates SB made than LB, from the runs. The claims table at the end judges the gap paired
+# over seeds: LB must be worse with a 95% t-interval clear of zero *and* by at least half the
+# paper's gap for that network. Its premise is the paper's: every SB and LB run at 99% train
+# accuracy or more, whatever gate the profile trains to; a run that failed its own protocol
+# (stopped at the epoch cap below its gate, diverged) makes it "precondition not met". F1 costs
+# CPU minutes a seed, C1 over an hour, so the `overnight` profile gives F1 (and AdaGrad) more
+# seeds than C1 (`f1_seeds`, `adagrad_seeds`): with three seeds the F1 gaps' intervals contained
+# zero. A verdict the added seeds changed is marked exploratory (they were added after it).
 
 # %%
 accuracy = lg.large_batch.tables.accuracy_table(what_ran, cfg)
@@ -212,16 +219,16 @@ budget
 # $n \times k$ matrix of standard normal entries with $k$ = `subspace_dim` ($k = 100$ in the
 # paper; we write $k$, not the paper's $p$). The subspace table has no paper column: Keskar et
 # al. give those values in their Table 4, which the survey report does not copy, and this
-# chapter takes the paper's numbers from the survey report's figures only. The verdict asks for
-# LB/SB at least the stated factor, beyond two standard errors of the paired log ratio across
-# seeds, and is given only when every run reached the gate.
+# chapter takes the paper's numbers from the survey report's figures only. The claims table asks
+# for LB/SB at least the stated factor, with the 95% t-interval of the paired log ratio across
+# seeds clear of zero, and judges it only where every run is at 99% train accuracy.
 
 # %%
 sharp = lg.large_batch.tables.sharpness_frame(main)
 lg.save_table(sharp, "large_batch", "sharpness_runs")
 lg.show_markdown(
     f"$f$ is evaluated on {main[0].payload['probe']['probe_examples']:,} training examples; "
-    f"minimum factor of the sharpness verdict: {lg.large_batch.tables.SHARPER_FACTOR:g}."
+    f"minimum factor of the sharpness claims: {lg.large_batch.claims.SHARPER_FACTOR:g}."
 )
 sharp_full = lg.large_batch.tables.sharpness_table(sharp, what_ran, "full")
 lg.save_table(sharp_full, "large_batch", "sharpness_vs_paper")
@@ -244,7 +251,8 @@ sharp_sub
 # how batch norm enters the measurement.
 
 # %%
-eigen = lg.large_batch.tables.eigenvalue_table(main, what_ran)
+eigen_runs = lg.large_batch.tables.eigenvalue_frame(main)
+eigen = lg.large_batch.tables.eigenvalue_table(eigen_runs, what_ran)
 lg.save_table(eigen, "large_batch", "top_hessian_eigenvalue")
 eigen
 
@@ -297,14 +305,15 @@ networks_table
 # %% [markdown]
 # ## Verdict
 #
-# Written from the numbers above when the notebook runs:
+# The numbers above in sentences, then every claim of the chapter judged by the book's rule
+# (beside the table), with the reason for each verdict.
 
 # %%
 lg.show_markdown(lg.large_batch.tables.verdict(accuracy, sharp_full, eigen, line_summary))
-scale = lg.large_batch.tables.scale_note(cfg, accuracy)
-lg.report.save_claims(
-    "large_batch", lg.large_batch.tables.claims(accuracy, sharp_full, eigen, scale)
-)
+
+# %%
+claims = lg.large_batch.claims.claims(cfg, what_ran, sharp, eigen_runs)
+lg.report.save_claims("large_batch", claims)
 
 # %% [markdown]
 # ## Provenance and downloads

@@ -24,7 +24,15 @@ from lrgap_nb.params import choice, non_negative, positive
 from lrgap_nb.runs import Run
 
 from . import sharpness
-from .params import EXTRA_NETWORK_DATA, NETWORK_DATA, TRAIN_SIZES, LargeBatchParams, network_width
+from .params import (
+    EXTRA_NETWORK_DATA,
+    NETWORK_DATA,
+    TRAIN_SIZES,
+    LargeBatchParams,
+    network_seeds,
+    network_width,
+    optimizer_seeds,
+)
 
 KIND = "large_batch"
 PROTOCOL = 2  # version of the "large_batch" computation: bump when sb_lb_payload's numbers change
@@ -128,7 +136,9 @@ def pair_config(
         lbfgs_iters=cfg.lbfgs_iters,
         random_starts=cfg.random_starts,
         power_iters=cfg.power_iters,
-        interpolation_points=cfg.interpolation_points if seed == cfg.seeds[0] and not extra else 0,
+        interpolation_points=(
+            cfg.interpolation_points if seed == network_seeds(model, cfg)[0] and not extra else 0
+        ),
         line_size=cfg.line_size,
     )
 
@@ -138,11 +148,13 @@ def pair_configs(cfg: LargeBatchParams) -> dict[str, list[SbLbConfig]]:
     and AdaGrad) and "networks" (the survey report's extras). Listing them reads no data, so
     cached runs render without it; `lrgap` checks the data of the runs left to compute."""
     return {
-        "main": [pair_config(cfg, m, "adam", s) for m in cfg.networks for s in cfg.seeds],
+        "main": [
+            pair_config(cfg, m, "adam", s) for m in cfg.networks for s in network_seeds(m, cfg)
+        ],
         "optimizers": [
             pair_config(cfg, "f1", o, s, extra=True)
             for o in cfg.extra_optimizers
-            for s in cfg.extra_seeds
+            for s in optimizer_seeds(o, cfg)
         ],
         "networks": [
             pair_config(cfg, m, "adam", s, extra=True)

@@ -1,30 +1,27 @@
-"""The large-batch chapter's tables, verdicts and claims (no torch).
-
-Every verdict comes from lrgap_nb.stats: a difference counts only beyond two standard errors
-across seeds and beyond a stated minimum effect, and a sharpness claim is judged only where every
-run of the network reached the train-accuracy gate (Keskar's phi describes minimisers).
-"""
+"""The large-batch chapter's tables (no torch); the verdicts are the claims' (claims.py)."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pandas as pd
 
 from lrgap_nb import stats
+from lrgap_nb.claims import protocol_failures
 
+from .claims import not_run_reason
 from .params import (
     EXTRA_NETWORK_DATA,
+    NETWORK_CLASSES,
     NETWORKS,
     PAPER_ACCURACY,
     PAPER_SHARPNESS,
     REPORT_NETWORKS,
     REPORT_OPTIMIZERS,
     LargeBatchParams,
-    network_width,
 )
 
-SHARPER_FACTOR = 2.0  # minimum effect of a sharpness claim: LB / SB at least this (on log scale)
-GAP_SHARE = 0.5  # minimum effect of an accuracy gap: half the paper's gap for that network
 LABELS = {"SB": "SB", "LB": "LB", "LB_budget": "LB (SB's epochs)"}
 
 
@@ -38,7 +35,8 @@ def _paper(pair: tuple[float, float]) -> str:
 
 def accuracy_frame(results: list) -> pd.DataFrame:
     """One row per run: network, optimizer, seed, and for SB, LB and LB at SB's epochs the batch,
-    epochs, steps, train and test accuracy (percent) and whether the gate was reached."""
+    epochs, steps, train and test accuracy (percent), whether the gate was reached and how the
+    run failed its own protocol (a list, empty when it did not; see `run_failures`)."""
     rows = []
     for r in results:
         c, p = r.config, r.payload
@@ -55,8 +53,24 @@ def accuracy_frame(results: list) -> pd.DataFrame:
             row[f"{label} reached gate"] = run["reached_gate"]
             row[f"train {label}"] = 100 * run["train_acc"]
             row[f"test {label}"] = 100 * run["test_acc"]
+            row[f"{label} failures"] = run_failures(c, p, key)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def run_failures(config: dict, payload: dict, key: str) -> list[str]:
+    """How SB, LB or LB at SB's epochs failed its own protocol: a gated run that stopped at the
+    epoch cap below its gate, a train loss that diverged, never fell or ended at chance."""
+    run = payload[key]
+    losses = [payload["init"]["train_loss"]] + [h["train_eval_loss"] for h in run["history"]]
+    classes = NETWORK_CLASSES.get(config["dataset"])
+    failures = protocol_failures(losses, math.log(classes) if classes else None)
+    if key != "LB_budget" and not run["reached_gate"]:
+        failures.append(
+            f"stopped at the {config['max_epochs']}-epoch cap at {100 * run['train_acc']:.2f}% "
+            f"train accuracy, below its {100 * config['gate']:g}% gate"
+        )
+    return failures
 
 
 def epochs_trained(payload: dict) -> int:
@@ -64,33 +78,10 @@ def epochs_trained(payload: dict) -> int:
     return sum(payload[label]["epochs"] for label in ("SB", "LB", "LB_budget") if label in payload)
 
 
-def gate_precondition(ours: pd.DataFrame, labels=("SB", "LB")) -> stats.Verdict | None:
-    """Unmet unless every run of both batch sizes reached the train-accuracy gate."""
-    missed = [
-        f"{label} seed {seed} at {acc:.2f}%"
-        for label in labels
-        for seed, acc, ok in zip(
-            ours["seed"], ours[f"train {label}"], ours[f"{label} reached gate"], strict=True
-        )
-        if not ok
-    ]
-    gate = ours["gate"].iloc[0]
-    return stats.precondition(
-        not missed, f"train accuracy below the {gate:g}% gate: {', '.join(missed)}"
-    )
-
-
 def gate_status(ours: pd.DataFrame) -> str:
     """How many runs of each batch size reached the gate, e.g. "3/3, 2/3"."""
     n = len(ours)
     return f"{int(ours['SB reached gate'].sum())}/{n}, {int(ours['LB reached gate'].sum())}/{n}"
-
-
-def gap_verdict(ours: pd.DataFrame, paper_gap: float, unmet=None) -> stats.Verdict:
-    """LB tests worse than SB (paired over seeds) by at least half the paper's gap."""
-    return stats.compare(
-        ours["test SB"], ours["test LB"], GAP_SHARE * paper_gap, " pp", paired=True, unmet=unmet
-    )
 
 
 def accuracy_table(frame: pd.DataFrame, cfg: LargeBatchParams) -> pd.DataFrame:
@@ -101,12 +92,7 @@ def accuracy_table(frame: pd.DataFrame, cfg: LargeBatchParams) -> pd.DataFrame:
         ours = frame[(frame["network"] == network) & (frame["optimizer"] == "adam")]
         row = {"network": network.upper()}
         if ours.empty:
-            why = "not run at this profile" if network not in cfg.networks else "no runs"
-            if network == "f2":
-                why = "TIMIT features are licensed (LDC93S1) and not provided"
-            elif network in ("c2", "c3", "c4"):
-                why = f"not run at profile {cfg.profile}: needs full CIFAR and a GPU"
-            row |= {"data": "-", "seeds": 0, "verdict: LB tests worse": f"empty: {why}"}
+            row |= {"data": "-", "seeds": 0, "not run": not_run_reason(network, cfg)}
             for col in ("train SB", "train LB", "test SB", "test LB"):
                 row[f"{col} (paper)"] = _paper(paper[col])
             rows.append(row)
@@ -124,8 +110,6 @@ def accuracy_table(frame: pd.DataFrame, cfg: LargeBatchParams) -> pd.DataFrame:
         for col in ("train SB", "train LB", "test SB", "test LB"):
             row[f"{col} (paper)"] = _paper(paper[col])
             row[f"{col} (ours)"] = _pm(ours[col])
-        paper_gap = paper["test SB"][0] - paper["test LB"][0]
-        row["verdict: LB tests worse"] = str(gap_verdict(ours, paper_gap, gate_precondition(ours)))
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -136,7 +120,7 @@ def budget_table(frame: pd.DataFrame) -> pd.DataFrame:
     ours_all = frame[(frame["optimizer"] == "adam")]
     for network, ours in ours_all.groupby("network", sort=False):
         if "test LB (SB's epochs)" not in ours or ours["test LB (SB's epochs)"].isna().any():
-            rows.append({"network": network.upper(), "verdict": "empty: SB never reached the gate"})
+            rows.append({"network": network.upper(), "not run": "SB ran to the epoch cap"})
             continue
         budget = "LB (SB's epochs)"
         rows.append(
@@ -151,16 +135,6 @@ def budget_table(frame: pd.DataFrame) -> pd.DataFrame:
                 "test LB (SB's epochs)": _pm(ours[f"test {budget}"]),
                 "test LB (gate)": _pm(ours["test LB"]),
                 "test SB": _pm(ours["test SB"]),
-                "verdict: training LB longer raises its test accuracy": str(
-                    stats.compare(
-                        ours["test LB"],
-                        ours[f"test {budget}"],
-                        0.1,
-                        " pp",
-                        paired=True,
-                        unmet=gate_precondition(ours, ("LB",)),
-                    )
-                ),
             }
         )
     return pd.DataFrame(rows)
@@ -201,23 +175,6 @@ def sharpness_frame(results: list) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def sharper_verdict(sb, lb, unmet=None) -> stats.Verdict:
-    """LB sharper than SB by at least SHARPER_FACTOR, beyond two standard errors of the paired
-    log ratio across seeds (a ratio claim, so judged on the log scale)."""
-    floor = 1e-12
-    log_lb = np.log(np.maximum(np.asarray(lb, dtype=float), floor))
-    log_sb = np.log(np.maximum(np.asarray(sb, dtype=float), floor))
-    verdict = stats.compare(log_lb, log_sb, np.log(SHARPER_FACTOR), paired=True, unmet=unmet)
-    if unmet is not None:
-        return verdict
-    ratio = float(np.exp(np.mean(log_lb - log_sb)))
-    return stats.Verdict(
-        verdict.label,
-        f"geometric mean LB/SB {ratio:.2f}, claim at least {SHARPER_FACTOR:g}; "
-        f"on log(LB/SB): {verdict.reason}",
-    )
-
-
 def sharpness_table(frame: pd.DataFrame, acc: pd.DataFrame, space: str) -> pd.DataFrame:
     """Keskar's Table 3 (full space; survey report Fig. 9) or Table 4 (subspace) beside ours,
     with phi's first-order part and ||grad f|| of both solutions."""
@@ -231,7 +188,6 @@ def sharpness_table(frame: pd.DataFrame, acc: pd.DataFrame, space: str) -> pd.Da
         if ours.empty:
             continue
         runs = acc[(acc["network"] == network) & (acc["optimizer"] == "adam")]
-        unmet = gate_precondition(runs)
         for eps in sorted(ours["epsilon"].unique(), reverse=True):
             at = ours[ours["epsilon"] == eps]
             side = {b: at[at["batch"] == b].sort_values("seed") for b in ("SB", "LB")}
@@ -244,22 +200,24 @@ def sharpness_table(frame: pd.DataFrame, acc: pd.DataFrame, space: str) -> pd.Da
                 row[f"phi {b}"] = _pm(side[b]["phi"], 3)
                 row[f"first-order part {b}"] = _pm(side[b]["first_order_phi"], 3)
                 row[f"|grad f| {b}"] = _pm(side[b]["grad_norm"], 4)
-            row["verdict: LB sharper"] = str(
-                sharper_verdict(side["SB"]["phi"], side["LB"]["phi"], unmet)
-            )
             rows.append(row)
     return pd.DataFrame(rows)
 
 
-def eigenvalue_table(results: list, acc: pd.DataFrame) -> pd.DataFrame:
-    """Top Hessian eigenvalue of f at SB and LB (same examples as phi), with the same rule."""
-    frame = pd.DataFrame(
+def eigenvalue_frame(results: list) -> pd.DataFrame:
+    """One row per run: the top Hessian eigenvalue of f at SB and at LB (same examples as phi)."""
+    return pd.DataFrame(
         [
             {"network": r.config["model"], "seed": r.config["seed"], **r.payload["eigenvalue"]}
             for r in results
             if "eigenvalue" in r.payload
-        ]
+        ],
+        columns=["network", "seed", "SB", "LB"],
     )
+
+
+def eigenvalue_table(frame: pd.DataFrame, acc: pd.DataFrame) -> pd.DataFrame:
+    """The top Hessian eigenvalues per network, mean ± std and per seed."""
     rows = []
     for network, at in frame.groupby("network", sort=False) if len(frame) else []:
         runs = acc[(acc["network"] == network) & (acc["optimizer"] == "adam")]
@@ -273,9 +231,6 @@ def eigenvalue_table(results: list, acc: pd.DataFrame) -> pd.DataFrame:
                 "per seed (SB, LB)": "; ".join(
                     f"{s}: {a:.1f}, {b:.1f}"
                     for s, a, b in zip(at["seed"], at["SB"], at["LB"], strict=True)
-                ),
-                "verdict: LB sharper": str(
-                    sharper_verdict(at["SB"], at["LB"], gate_precondition(runs))
                 ),
             }
         )
@@ -325,7 +280,7 @@ def interpolation_summary(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _sb_lb_row(ours: pd.DataFrame, paper_sb: float, paper_lb: float | None) -> dict:
+def _sb_lb_row(ours: pd.DataFrame) -> dict:
     if ours.empty:
         return {"seeds": 0}
     row = {
@@ -338,10 +293,6 @@ def _sb_lb_row(ours: pd.DataFrame, paper_sb: float, paper_lb: float | None) -> d
         "SB (ours)": _pm(ours["test SB"]),
         "LB (ours)": _pm(ours["test LB"]),
     }
-    # The report has no LB number for AdaGrad: then the minimum effect is half F1's gap with Adam.
-    adam = REPORT_OPTIMIZERS["adam"]
-    gap = adam[0] - adam[1] if paper_lb is None else paper_sb - paper_lb
-    row["verdict: LB tests worse"] = str(gap_verdict(ours, gap, gate_precondition(ours)))
     return row
 
 
@@ -357,9 +308,9 @@ def optimizer_table(frame: pd.DataFrame, cfg: LargeBatchParams) -> pd.DataFrame:
             "SB (report)": f"{paper_sb:.2f}",
             "LB (report)": "-" if paper_lb is None else f"{paper_lb:.2f}",
         }
-        row |= _sb_lb_row(ours, paper_sb, paper_lb)
+        row |= _sb_lb_row(ours)
         if ours.empty:
-            row["verdict: LB tests worse"] = "empty: not run at this profile"
+            row["not run"] = f"not run at profile {cfg.profile}"
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -372,43 +323,36 @@ def network_table(frame: pd.DataFrame, cfg: LargeBatchParams) -> pd.DataFrame:
         paper_sb, paper_lb = REPORT_NETWORKS[network]
         row = {"network": network, "dataset": dataset}
         row |= {"SB (report)": f"{paper_sb:.2f}", "LB (report)": f"{paper_lb:.2f}"}
-        row |= _sb_lb_row(ours, paper_sb, paper_lb)
+        row |= _sb_lb_row(ours)
         if ours.empty:
-            row["verdict: LB tests worse"] = (
-                f"empty: not run at profile {cfg.profile} (full {dataset} to a 99% train-accuracy "
+            row["not run"] = (
+                f"not run at profile {cfg.profile} (full {dataset} to a 99% train-accuracy "
                 "gate is days on this 2-core CPU; it needs a GPU)"
             )
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def _label(verdict_text: str) -> str:
-    return verdict_text.split(" (")[0]
-
-
 def verdict(
     acc: pd.DataFrame, sharp: pd.DataFrame, eigen: pd.DataFrame, interp: pd.DataFrame
 ) -> str:
-    """The chapter's conclusion, written from the numbers (Markdown)."""
+    """The chapter's numbers in sentences (Markdown); the verdicts are the claims table's."""
     lines = []
     for _, row in acc[acc["seeds"] > 0].iterrows():
         lines.append(
             f"- **{row['network']}**, test accuracy: SB {row['test SB (ours)']} % versus LB "
             f"{row['test LB (ours)']} % (paper {row['test SB (paper)']} versus "
-            f"{row['test LB (paper)']}; SB took {row['steps SB / LB']:.1f} times as many steps). "
-            f"LB tests worse: **{row['verdict: LB tests worse']}**."
+            f"{row['test LB (paper)']}; SB took {row['steps SB / LB']:.1f} times as many steps)."
         )
     for _, row in sharp.iterrows():
         lines.append(
             f"- **{row['network']}**, phi at epsilon {row['epsilon']}: SB {row['phi SB']}, LB "
             f"{row['phi LB']} (paper {row['SB (paper)']} / {row['LB (paper)']}; first-order part "
-            f"{row['first-order part SB']} / {row['first-order part LB']}). LB sharper: "
-            f"**{row['verdict: LB sharper']}**."
+            f"{row['first-order part SB']} / {row['first-order part LB']})."
         )
     for _, row in eigen.iterrows():
         lines.append(
-            f"- **{row['network']}**, top Hessian eigenvalue: SB {row['SB']}, LB {row['LB']}. "
-            f"LB sharper: **{row['verdict: LB sharper']}**."
+            f"- **{row['network']}**, top Hessian eigenvalue: SB {row['SB']}, LB {row['LB']}."
         )
     for _, row in interp.iterrows():
         lines.append(
@@ -434,52 +378,3 @@ def setup_note(frame: pd.DataFrame) -> str:
             f"{int(at['max epochs'].iloc[0])} epochs, {len(at)} seed(s)."
         )
     return "\n".join(lines)
-
-
-def scale_note(cfg: LargeBatchParams, acc: pd.DataFrame) -> str:
-    """What ran, in one line (for the claims table)."""
-    parts = []
-    for _, row in acc[acc["seeds"] > 0].iterrows():
-        width = network_width(row["network"].lower(), cfg)
-        network = row["network"] + ("" if width is None else f" at width {width}")
-        parts.append(
-            f"{network} on {row['data']}, batches {row['batches SB / LB']}, {row['seeds']} seeds"
-        )
-    return f"{cfg.profile}: " + "; ".join(parts)
-
-
-def claims(acc: pd.DataFrame, sharp: pd.DataFrame, eigen: pd.DataFrame, scale: str) -> list[dict]:
-    """Rows for the landing page: the generalisation gap and the sharpness per network."""
-    rows = []
-    for _, row in acc[acc["seeds"] > 0].iterrows():
-        rows.append(
-            {
-                "claim": f"{row['network']}: large batch (10% of the data) tests worse than the "
-                "small batch, both at the train-accuracy gate (Adam, fixed LR)",
-                "paper": f"{row['test SB (paper)']} vs {row['test LB (paper)']} %",
-                "ours": f"{row['test SB (ours)']} vs {row['test LB (ours)']} %",
-                "scale": scale,
-                "verdict": _label(row["verdict: LB tests worse"]),
-            }
-        )
-    for _, row in sharp[sharp["epsilon"] == "0.001"].iterrows():
-        rows.append(
-            {
-                "claim": f"{row['network']}: the LB minimum is sharper (phi, epsilon 1e-3, full space)",
-                "paper": f"{row['SB (paper)']} vs {row['LB (paper)']}",
-                "ours": f"{row['phi SB']} vs {row['phi LB']}",
-                "scale": scale,
-                "verdict": _label(row["verdict: LB sharper"]),
-            }
-        )
-    for _, row in eigen.iterrows():
-        rows.append(
-            {
-                "claim": f"{row['network']}: LB has the larger top Hessian eigenvalue (beyond the paper)",
-                "paper": "-",
-                "ours": f"{row['SB']} vs {row['LB']}",
-                "scale": scale,
-                "verdict": _label(row["verdict: LB sharper"]),
-            }
-        )
-    return rows
