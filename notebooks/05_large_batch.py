@@ -79,6 +79,7 @@ adagrad_seeds: list = None  # seeds of F1 with AdaGrad (None: extra_seeds); a fe
 import lrgap_nb as lg
 
 cfg = lg.configure("large_batch", globals())
+out = lg.outputs("large_batch")
 cfg
 
 # %% [markdown]
@@ -100,7 +101,7 @@ cfg
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-lb-sketch", "caption": "A flat and a sharp minimum of equal depth (solid), and the same function shifted (dashed) as a stand-in for the test loss. The red bars are the test-minus-train gaps at the two training minima."}}
 ax = lg.large_batch.figures.flat_sharp_sketch()
-lg.save_figure(ax.figure, "large_batch", "fig-lb-sketch")
+out.figure(ax, "fig-lb-sketch")
 
 # %%
 sketch = lg.large_batch.sketch
@@ -151,15 +152,13 @@ lg.show_markdown(
 # dropped anyway).
 
 # %%
-runs = lg.large_batch.runs.chapter_runs(cfg)
-results = {run.config: run.execute() for run in runs}  # from the results cache when present
+results = lg.execute("large_batch", cfg)  # from the results cache when present
 groups = lg.large_batch.runs.pair_configs(cfg)
 main = [results[c] for c in groups["main"]]
 extras = [results[c] for c in groups["optimizers"] + groups["networks"]]
 what_ran = lg.large_batch.tables.accuracy_frame(main + extras)
-lg.save_table(what_ran, "large_batch", "runs")
 lg.show_markdown(lg.large_batch.tables.setup_note(what_ran))
-what_ran.round(2)
+out.table(what_ran, "runs", show=what_ran.round(2))
 
 # %% [markdown]
 # ## Accuracy of SB and LB at the gate (Keskar's Table 2, survey report Fig. 7)
@@ -177,14 +176,13 @@ what_ran.round(2)
 
 # %%
 accuracy = lg.large_batch.tables.accuracy_table(what_ran, cfg)
-lg.save_table(accuracy, "large_batch", "accuracy_vs_paper")
-accuracy
+out.table(accuracy, "accuracy_vs_paper")
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-lb-curves", "caption": "Train accuracy (left; evaluated on the whole training set after each epoch, the gate's number) and test accuracy (right) of SB, LB and LB for SB's epochs, against epochs. Lines: mean over the seeds still training at that epoch (each stops at the gate); bands: mean \u00b1 one standard deviation across those seeds. Epoch 0 is the shared initial network."}}
 history = lg.large_batch.tables.history_frame(main)
-lg.save_table(history, "large_batch", "accuracy_history")
+out.table(history, "accuracy_history")
 grid = lg.large_batch.figures.accuracy_curves(history)
-lg.save_figure(grid.flat[0].figure, "large_batch", "fig-lb-curves")
+out.figure(grid, "fig-lb-curves")
 
 # %% [markdown]
 # ## Fewer updates or the batch itself? (Hoffer et al.'s control)
@@ -196,8 +194,7 @@ lg.save_figure(grid.flat[0].figure, "large_batch", "fig-lb-curves")
 
 # %%
 budget = lg.large_batch.tables.budget_table(what_ran)
-lg.save_table(budget, "large_batch", "budget_control")
-budget
+out.table(budget, "budget_control")
 
 # %% [markdown]
 # ## Sharpness at the minima (Keskar's Tables 3 and 4, survey report Fig. 9)
@@ -225,19 +222,17 @@ budget
 
 # %%
 sharp = lg.large_batch.tables.sharpness_frame(main)
-lg.save_table(sharp, "large_batch", "sharpness_runs")
+out.table(sharp, "sharpness_runs")
 lg.show_markdown(
     f"$f$ is evaluated on {main[0].payload['probe']['probe_examples']:,} training examples; "
     f"minimum factor of the sharpness claims: {lg.large_batch.claims.SHARPER_FACTOR:g}."
 )
 sharp_full = lg.large_batch.tables.sharpness_table(sharp, what_ran, "full")
-lg.save_table(sharp_full, "large_batch", "sharpness_vs_paper")
-sharp_full
+out.table(sharp_full, "sharpness_vs_paper")
 
 # %%
 sharp_sub = lg.large_batch.tables.sharpness_table(sharp, what_ran, "subspace")
-lg.save_table(sharp_sub, "large_batch", "sharpness_subspace")
-sharp_sub
+out.table(sharp_sub, "sharpness_subspace")
 
 # %% [markdown]
 # ## Beyond the paper: the top Hessian eigenvalue
@@ -253,8 +248,7 @@ sharp_sub
 # %%
 eigen_runs = lg.large_batch.tables.eigenvalue_frame(main)
 eigen = lg.large_batch.tables.eigenvalue_table(eigen_runs, what_ran)
-lg.save_table(eigen, "large_batch", "top_hessian_eigenvalue")
-eigen
+out.table(eigen, "top_hessian_eigenvalue")
 
 # %% [markdown]
 # ## Beyond the paper: the line from SB to LB (Keskar's Figure 3)
@@ -270,14 +264,13 @@ eigen
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-lb-line", "caption": "Cross-entropy (blue, log scale) and accuracy (red) on train (dashed) and test (solid) examples along the line from the SB solution (alpha = 0) to the LB solution (alpha = 1) and beyond, first seed, one row per network; left: batch statistics in the batch-norm layers (Keras mode 2), right: running statistics recomputed at every alpha."}}
 line = lg.large_batch.tables.interpolation_frame(main)
-lg.save_table(line, "large_batch", "interpolation")
+out.table(line, "interpolation")
 grid = lg.large_batch.figures.interpolation(line)
-lg.save_figure(grid.flat[0].figure, "large_batch", "fig-lb-line")
+out.figure(grid, "fig-lb-line")
 
 # %%
 line_summary = lg.large_batch.tables.interpolation_summary(line)
-lg.save_table(line_summary, "large_batch", "interpolation_summary")
-line_summary.round(4)
+out.table(line_summary, "interpolation_summary", show=line_summary.round(4))
 
 # %% [markdown]
 # ## The survey report's extra tables (its section 3.2)
@@ -289,8 +282,7 @@ line_summary.round(4)
 
 # %%
 optimizers = lg.large_batch.tables.optimizer_table(what_ran, cfg)
-lg.save_table(optimizers, "large_batch", "optimizers_vs_report")
-optimizers
+out.table(optimizers, "optimizers_vs_report")
 
 # %% [markdown]
 # ResNet-44 and VGG-16 (with batch norm) on CIFAR-10 and WRN-16-4 on CIFAR-100, SB against LB,
@@ -299,8 +291,7 @@ optimizers
 
 # %%
 networks_table = lg.large_batch.tables.network_table(what_ran, cfg)
-lg.save_table(networks_table, "large_batch", "networks_vs_report")
-networks_table
+out.table(networks_table, "networks_vs_report")
 
 # %% [markdown]
 # ## Verdict
@@ -326,8 +317,7 @@ lg.report.save_claims("large_batch", claims)
 wall_times = lg.runs.wall_times(
     lg.large_batch.runs.groups(cfg), results, epochs=lg.large_batch.tables.epochs_trained
 )
-lg.save_table(wall_times, "large_batch", "wall_times")
-wall_times
+out.table(wall_times, "wall_times")
 
 # %%
 lg.report.provenance_table(results.values(), profile=cfg.profile)

@@ -61,9 +61,10 @@ def test_size_table_trains_the_smaller_set_for_as_many_sgd_steps():
 
 
 @pytest.mark.parametrize("profile", ["smoke", "cpu", "overnight"])
-def test_small_profiles_use_the_real_subset(profile):
+def test_small_profiles_use_the_real_subset_and_smoke_a_synthetic_stand_in(profile):
     cfg = chapter_config("large_lr", profile)
-    assert cfg.dataset == "cifar10_subset" and len(cfg.seeds) >= (3 if profile != "smoke" else 1)
+    dataset = "cifar10_synthetic" if profile == "smoke" else "cifar10_subset"  # smoke needs no data
+    assert cfg.dataset == dataset and len(cfg.seeds) >= (3 if profile != "smoke" else 1)
     assert cfg.pilot_seed not in cfg.seeds  # calibrate on seeds that are never reported
     if profile == "overnight":
         assert (cfg.model, cfg.model_width) == ("wrn16_1", None)  # the paper's base width 16
@@ -239,6 +240,7 @@ def test_commit_finished_copies_only_cached_entries(isolated_cache, tmp_path, mo
     cfg = chapter_config("large_lr", "overnight")
     pilot = [train.train_run(c) for c in runs.pilot_configs(cfg).values()]
     payload = {"history": history([0.5, 0.6]).to_dict("records")}
+    monkeypatch.setattr(results, "git_commit", lambda: "abc1234")  # computed from a clean tree
     results.cached("train", pilot[0].config, lambda: payload, train.PROTOCOL)
     copied = commit_finished(pilot)
     assert copied == [f"results/committed/train/{pilot[0].key}.json"]

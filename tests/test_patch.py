@@ -221,7 +221,8 @@ def test_full_profile_matches_the_official_code():
     assert [n for _, n in lr_and_noise(large, epochs)] == [0, 0, 0, 0]
     assert [x for x, _ in lr_and_noise(small, epochs)] == [0.004] * 4
     assert lr_and_noise(noisy, epochs) == [(0.004, 0.4), (0.004, 0.4), (0.004, 4e-6), (0.004, 4e-6)]
-    assert len(runs.chapter_runs(cfg)) == 9 + 6  # no calibration at full; two clean references
+    # the examples grid, no calibration at full, three methods and two clean references a seed
+    assert len(runs.chapter_runs(cfg)) == 1 + 9 + 6
 
 
 def test_clean_references_train_as_many_sgd_steps_on_clean_images():
@@ -264,7 +265,7 @@ def test_calibration_tries_rates_then_betas_in_turn_and_stops_at_the_first_that_
     official = runs.Setting(0.004, 0.1)
     listed, setting = runs.calibration(cfg)
     assert list(listed) == [official] and setting is None  # the official setting first
-    assert [r.config for r in runs.chapter_runs(cfg)] == list(listed.values())
+    assert [r.config for r in runs.calibration_runs(cfg)] == list(listed.values())
     assert listed[official].lr == 0.004 and listed[official].lr_milestones == ()
     assert listed[official].epochs == cfg.anneal_epoch == 20  # the first phase, as the claim
 
@@ -289,7 +290,7 @@ def test_calibration_tries_rates_then_betas_in_turn_and_stops_at_the_first_that_
     assert main[(SMALL, 0)].lr == main[(NOISE, 0)].lr == 0.04
     references = runs.reference_configs(cfg)
     assert all((c.lr, c.lr_factors) == (0.4, (0.1,)) for c in references.values())
-    assert len(runs.chapter_runs(cfg)) == 5 + 9 + 6
+    assert len(runs.chapter_runs(cfg)) == 1 + 5 + 9 + 6
 
 
 def test_a_calibration_longer_than_the_first_phase_is_refused():
@@ -404,9 +405,10 @@ def test_tables_module_imports_no_torch():
 
 
 @pytest.mark.parametrize("profile", ["smoke", "cpu", "overnight"])
-def test_small_profiles_use_the_real_subset(profile):
+def test_small_profiles_use_the_real_subset_and_smoke_a_synthetic_stand_in(profile):
     cfg = chapter_config("patch", profile)
-    assert cfg.dataset == "cifar10_subset" and len(cfg.seeds) >= (3 if profile != "smoke" else 1)
+    dataset = "cifar10_synthetic" if profile == "smoke" else "cifar10_subset"  # smoke needs no data
+    assert cfg.dataset == dataset and len(cfg.seeds) >= (3 if profile != "smoke" else 1)
     assert cfg.calibration_seed not in cfg.seeds
     if profile == "overnight":
         assert (cfg.model, cfg.model_width) == ("wrn16_1", None)  # the paper's base width 16
