@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from lrgap_nb import claims
 from lrgap_nb.book import report
 from lrgap_nb.chapters import registry
 
@@ -147,28 +148,19 @@ def small_book(tmp_path, monkeypatch):
     monkeypatch.setenv("LRGAP_ROOT", str(tmp_path))
     book = tmp_path / "book"
     monkeypatch.setenv("LRGAP_OUTPUTS", str(book / "_extra" / "outputs"))  # as `lrgap build` sets
-    claims = book / "_extra" / "outputs" / "convex"
-    claims.mkdir(parents=True)
-    pd.DataFrame(
+    a, b = [0.36, 0.37, 0.35], [0.38, 0.39, 0.37]
+    report.save_claims(
+        "convex",
         [
-            {
-                "chapter": "convex",
-                "claim": "A beats B",
-                "paper": "0.2311 vs 0.2394",
-                "ours": "0.3613 vs 0.3805",
-                "scale": "1000 datasets",
-                "verdict": "reproduced",
-            },
-            {
-                "chapter": "convex",
-                "claim": "wins in *most* datasets",
-                "paper": "~0.75",
-                "ours": "0.612",
-                "scale": "1000 datasets",
-                "verdict": "too small (0.612 < 0.7)",
-            },
-        ]
-    ).to_csv(claims / "claims.csv", index=False)
+            claims.judge("convex", "A beats B", source="survey report, 4", paper="0.2311 vs 0.2394",
+                         values={"B": b, "A": a}, seeds=[0, 1, 2], scale="1000 datasets",
+                         rule=claims.difference("B", "A", 0.01)),
+            claims.judge("convex", "wins in *most* datasets", source="survey report, 4",
+                         paper="~0.75", values={"B": [0.612, 0.613, 0.611], "A": [0.6] * 3},
+                         seeds=[0, 1, 2], scale="1000 datasets",
+                         rule=claims.difference("B", "A", 0.5)),
+        ],
+    )  # fmt: skip
     (book / "discussion.md").write_text(
         "```{include} _extra/outputs/summary/findings_nowhere.md\n```\n"
     )
@@ -204,9 +196,9 @@ def test_chapter_findings_quote_the_claims_and_nothing_else(small_book):
     report.write_summary()
     outputs = book / "_extra" / "outputs"
     findings = (outputs / "summary" / "findings_convex.md").read_text()
-    assert "ours 0.3613 vs 0.3805, paper 0.2311 vs 0.2394" in findings
+    assert "ours 0.380 ± 0.010 vs 0.360 ± 0.010, paper 0.2311 vs 0.2394 (survey report, 4)" in findings
     assert "wins in \\*most\\* datasets" in findings  # claims text is literal, not Markdown
-    assert "**too small (0.612 \\< 0.7)**" in findings
+    assert "**too small** (clear of zero but below the minimum effect" in findings
     assert unexplained(findings, build_numbers(outputs)) == []
 
 
