@@ -16,6 +16,38 @@ def pytest_addoption(parser):
     )
 
 
+# `pytest -m "not slow"` leaves out what takes seconds each: executing notebooks, building the
+# book, retraining golden results, process pools and long fault runs (measured with --durations).
+SLOW_MODULES = {"test_book.py", "test_browser.py", "test_golden.py", "test_gpu_check.py"}
+SLOW_TESTS = {
+    "test_build_renders_the_largest_fully_cached_profile",
+    "test_runner_payload_holds_everything_the_chapter_needs",
+    "test_probes_killed_midway_resume_from_the_finished_steps",
+    "test_papermill_from_the_repository_root_never_writes_the_book",
+    "test_resumed_gated_run_equals_uninterrupted",
+    "test_racing_processes_meeting_one_corrupt_entry",
+    "test_repairing_after_a_prose_edit_keeps_the_outputs_without_executing",
+    "test_pairing_never_replaces_the_rendered_outputs",
+    "test_dask_local_cluster_on_loopback",
+    "test_local_pool_executor_through_the_sweep",
+    "test_failed_run_keeps_the_good_notebook_and_saves_the_traceback",
+    "test_concurrent_readers_never_see_a_half_written_notebook",
+    "test_rendering_committed_results_needs_no_dataset",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        slow = (
+            item.path.suffix == ".ipynb"  # nbval executes the notebook
+            or item.path.name in SLOW_MODULES
+            or getattr(item, "originalname", None) in SLOW_TESTS
+            or "built_book" in getattr(item, "fixturenames", ())
+        )
+        if slow:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture
 def update_golden(request) -> bool:
     return request.config.getoption("--update-golden")
