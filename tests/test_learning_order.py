@@ -329,10 +329,11 @@ def test_premises_hold_only_when_each_measurement_meets_its_threshold():
 
 def test_a_noise_run_whose_anneal_never_fired_fails_premise_d():
     stuck = _record([0, 100, 200], [0.7, 0.6, 0.57], anneal=-1)
-    ok, why = premises.noise_premise(stuck, 100, 1.0)
+    ok, why = premises.noise_premise(stuck, 100)
     assert not ok and "never fired" in why
     fitted = _record([0, 100, 200], [0.7, 0.4, 0.1], anneal=100)
-    assert premises.noise_premise(fitted, 100, 1.0) == (True, "")
+    assert premises.noise_premise(fitted, 100) == (True, "")
+    assert not premises.noise_premise(fitted, 150)[0]  # it annealed, but not on schedule
 
 
 def test_theory_prints_both_sides_of_each_inequality():

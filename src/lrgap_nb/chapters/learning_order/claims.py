@@ -65,10 +65,16 @@ def evidence(cfg: LearningOrderParams, results: dict[str, list]) -> Evidence:
         cfg.lr_small,
     )
     noisy = [
-        {"algorithm": label, "seed": seed, "(d)": ok, "failures": why}
+        {
+            "algorithm": label,
+            "seed": seed,
+            "(d)": ok,
+            "failures": why,
+            "max eta·sharpness": pm.stability(run, cfg.lr_small, cfg.lr_small),
+        }
         for label, runs in _by_label(results["learning_order_noisy"]).items()
         for seed, run in runs.items()
-        for ok, why in [pm.noise_premise(run, cfg.noise_anneal_step, cfg.lr_small)]
+        for ok, why in [pm.noise_premise(run, cfg.noise_anneal_step)]
     ]
     controls = [
         {
@@ -338,9 +344,12 @@ def noise_beats_s(ev: Evidence, factor: float) -> Claim:
     level = "matched to L-S" if factor == 1.0 else f"×{factor:g} the matched level"
     d = ev.noisy[ev.noisy["algorithm"] == label].set_index("seed")
     regime = ev.premises[["(a)", "(c)"]].all(axis=1) & _protocol_ok(ev)
-    mask = regime & d["(d)"].reindex(regime.index, fill_value=False)
+    stable = (d["max eta·sharpness"] < pm.STABLE).reindex(regime.index, fill_value=False)
+    scheduled = d["(d)"].reindex(regime.index, fill_value=False)
+    mask = regime & stable & scheduled
     failures = sorted({f for f in d["failures"] if f})
-    parts = {"(a)": ev.premises["(a)"], "(c)": ev.premises["(c)"], "(d)": d["(d)"]}
+    parts = {"(a)": ev.premises["(a)"], "(c) S": ev.premises["(c)"], "(c) noisy": stable,
+             "(d)": scheduled}  # fmt: skip
     seeds, held = _seeds_where(mask, "the theorem's regime, premises (a)(c), and (d)", parts)
     if failures:
         held = dataclasses.replace(held, detail=f"{held.detail}; failed: {failures[0]}")

@@ -126,14 +126,11 @@ def premise_frame(ls: dict, s: dict, few: dict, many: dict, lr_large: float, lr_
     return pd.DataFrame(rows)
 
 
-def noise_premise(run: dict, anneal_step: int, lr_small: float) -> tuple[bool, str]:
-    """(d) for one S + noise run: its noise anneal fired at its scheduled step, the run followed
-    its protocol, and its step size stayed below the stability edge."""
+def noise_premise(run: dict, anneal_step: int) -> tuple[bool, str]:
+    """(d) for one S + noise run: its noise anneal fired at its scheduled step and the run
+    followed its protocol (its loss ended below log 2)."""
     fired = run["anneal_step"] == anneal_step
     failures = protocol(run, {"noise anneal at its scheduled step": fired})
-    edge = stability(run, lr_small, lr_small)
-    if not edge < STABLE:
-        failures.append(f"eta·sharpness {edge:.3g} >= {STABLE:g}")
     return not failures, "; ".join(failures)
 
 
