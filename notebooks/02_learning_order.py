@@ -129,7 +129,9 @@ lg.show_markdown(lg.learning_order.calibration.chosen_text(calibration))
 runs = lg.learning_order.runs.chapter_runs(cfg)
 results = lg.learning_order.runs.execute(runs)  # from the results cache when present
 main = results["learning_order_main"] + results["learning_order_noisy"]
-algorithms = [u.config.label for u in runs if u.kind in ("learning_order_main", "learning_order_noisy")]
+algorithms = [
+    u.config.label for u in runs if u.kind in ("learning_order_main", "learning_order_noisy")
+]
 history = lg.learning_order.tables.history_frame(main)
 errors = lg.learning_order.tables.final_errors(main, cfg)
 ref_errors = lg.learning_order.tables.final_errors(results["learning_order_references"], cfg)
@@ -252,8 +254,9 @@ evidence.noisy.groupby("algorithm", sort=False)["(d)"].agg(["sum", "size"]).rena
 # control's largest $\eta\,\lambda_{\max}$:
 
 # %%
+shown = ["L-S", "S", *lg.learning_order.runs.CONTROLS]
 controls = lg.learning_order.tables.final_table(
-    evidence.errors[evidence.errors["algorithm"].isin(["L-S", "S", *lg.learning_order.runs.CONTROLS])]
+    evidence.errors[evidence.errors["algorithm"].isin(shown)]
 )
 lg.save_table(controls, "learning_order", "controls")
 controls

@@ -5,6 +5,7 @@ import dataclasses
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -370,3 +371,14 @@ def test_regime_search_uses_calibration_seeds_only():
     assert set(regime.REGIME_SEEDS) <= set(calibration.CALIBRATION_SEEDS)
     reported = set(range(lg.chapter_config("learning_order", "overnight").seeds))
     assert reported.isdisjoint(regime.REGIME_SEEDS)
+
+
+def test_regime_verdict_says_outside_when_no_candidate_meets_every_premise(monkeypatch):
+    monkeypatch.setattr(regime, "candidates", lambda: [{}, {}])
+    row = {"d": 50, "N": 500, "p0": 0.02, "r": 0.05, "λ": 0.01, "η₁": 29.0, "η₂": 2.9,
+           "τ_ξ": 0.005, "(a)": 0.0, "(b)": 0.2, "(c)": 1.0, "all": 0.0, "L-S annealed": 0.0,
+           "S final train loss": 0.6}  # fmt: skip
+    text = regime.verdict_text(pd.DataFrame([row]))
+    assert "1 of the 2 candidates" in text and "outside the theorem's regime" in text
+    inside = regime.verdict_text(pd.DataFrame([row | {"all": 0.8}]))
+    assert "1 met every premise" in inside

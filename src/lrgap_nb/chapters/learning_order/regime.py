@@ -15,6 +15,7 @@ is a cache entry) and copies the finished entries to results/committed/.
 from __future__ import annotations
 
 import itertools
+import math
 import shutil
 
 import pandas as pd
@@ -123,6 +124,12 @@ def judge(changes: dict, results: list) -> dict:
         "τ_ξ": cfg.grad_noise,
         "inequalities holding": f"{(inequalities['holds'] == 'yes').sum()} of {len(inequalities)}",
         **{x: frame[x].sum() / n for x in ("(a)", "(b)", "(c)")},
+        "L-S annealed": (frame["L-S anneal step"] >= 0).sum() / n,
+        "S final train loss": float(
+            pd.Series(
+                [r["history"]["train_loss"][-1] for r in pm.runs_of(results, "S").values()]
+            ).median()
+        ),
         "protocol": ok.sum() / n,
         "all": (frame[["(a)", "(b)", "(c)"]].all(axis=1) & ok).sum() / n,
     }
@@ -165,7 +172,9 @@ def verdict_text(frame: pd.DataFrame) -> str:
         f"{head} None met every premise on {INSIDE:.0%} of the seeds within the budget "
         f"({BUDGET}): the chapter's outcome claims stay outside the theorem's regime. Closest: "
         f"{sizes}, with (a) on {closest['(a)']:.0%}, (b) on {closest['(b)']:.0%}, (c) on "
-        f"{closest['(c)']:.0%} and all on {closest['all']:.0%} of the seeds."
+        f"{closest['(c)']:.0%} and all on {closest['all']:.0%} of the seeds. There L-S annealed "
+        f"on {closest['L-S annealed']:.0%} of the seeds and S's median final train loss was "
+        f"{closest['S final train loss']:.3g} (log 2 is {math.log(2):.3g})."
     )
 
 
