@@ -167,6 +167,11 @@ def _regime_seeds(ev: Evidence, letters=("(a)", "(b)", "(c)")) -> tuple[list, Pr
 def _judge(ev: Evidence, statement: str, seeds, values: dict, **kwargs) -> Claim:
     picked = {k: [float(v.loc[s]) for s in seeds] for k, v in values.items()}
     kwargs.setdefault("scale", _scale(ev, seeds))
+    if not seeds:
+        regime = any(p.name.startswith("the theorem's regime") for p in kwargs.get("premises", ()))
+        n = len(ev.premises)
+        where = f"outside the theorem's regime on all {n} seeds" if regime else None
+        kwargs.setdefault("ours_text", where or f"premises met on none of the {n} seeds")
     return engine.judge(CHAPTER, statement, values=picked, seeds=seeds, **kwargs)
 
 

@@ -154,7 +154,9 @@ def verdict_text(frame: pd.DataFrame) -> str:
     """What the search found, from the map (Markdown): a setting inside the regime, or none and
     the closest."""
     total = len(candidates())
-    head = f"The map has {len(frame)} of the {total} candidates (the rest not yet run)."
+    head = f"The map has {len(frame)} of the {total} candidates" + (
+        " (the rest not yet run)." if len(frame) < total else "."
+    )
     if frame.empty:
         return head
     inside = frame[frame["all"] >= INSIDE]
