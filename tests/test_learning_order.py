@@ -11,7 +11,16 @@ import torch
 
 import lrgap_nb as lg
 from lrgap_nb import stats
-from lrgap_nb.chapters.learning_order import distribution, learner, runs, tables
+from lrgap_nb.chapters.learning_order import claims as lc
+from lrgap_nb.chapters.learning_order import (
+    distribution,
+    learner,
+    premises,
+    regime,
+    runs,
+    tables,
+    theory,
+)
 from lrgap_nb.chapters.learning_order.params import ALGORITHMS
 
 
@@ -133,7 +142,7 @@ def test_references_keep_only_p(cfg):
 def test_stationary_weight_noise_matches_the_recursion():
     # closed form against a long simulation of e <- (1 - lr·lambda) e - lr·xi
     lr, lam, tau = 10.0, 1e-3, 0.005
-    closed = tables.stationary_weight_noise(lr, lam, tau)
+    closed = theory.stationary_weight_noise(lr, lam, tau)
     assert closed == pytest.approx(tau * math.sqrt(lr / (2 * lam)), rel=0.01)
     gen = torch.Generator().manual_seed(0)
     e = torch.zeros(4000)
@@ -141,8 +150,8 @@ def test_stationary_weight_noise_matches_the_recursion():
         e = (1 - lr * lam) * e - lr * tau * torch.randn(4000, generator=gen)
     assert float(e.std()) == pytest.approx(closed, rel=0.05)
     # the chapter's setting: 1.12 at eta_1 = 10, 0.25 at eta_2 = 0.5 (tau 0.005, lambda 1e-4)
-    assert tables.stationary_weight_noise(10.0, 1e-4, 0.005) == pytest.approx(1.118, abs=2e-3)
-    assert tables.stationary_weight_noise(0.5, 1e-4, 0.005) == pytest.approx(0.25, abs=1e-3)
+    assert theory.stationary_weight_noise(10.0, 1e-4, 0.005) == pytest.approx(1.118, abs=2e-3)
+    assert theory.stationary_weight_noise(0.5, 1e-4, 0.005) == pytest.approx(0.25, abs=1e-3)
 
 
 def test_twin_noise_is_zero_without_noise_and_grows_with_it(cfg):
@@ -180,60 +189,6 @@ def test_units_are_keyed_on_the_learner_setting_only():
     assert runs.main_units(params) == runs.main_units(other)
     labels = [u.label for u in runs.main_units(params) + runs.noisy_units(params)]
     assert labels == ["L-S", "S", "S + noise ×0.5", "S + noise", "S + noise ×2"]
-
-
-def _refs(few, many):
-    rows = [{"algorithm": "S on P, P only", "seed": s, "P only": e} for s, e in enumerate(few)]
-    rows += [{"algorithm": "S on P, with P", "seed": s, "P only": e} for s, e in enumerate(many)]
-    return pd.DataFrame(rows)
-
-
-def test_effective_sample_statements_need_a_sample_hungry_p():
-    hungry, unmet = tables.hungry_premise(_refs([0.35, 0.36, 0.34, 0.37], [0.2, 0.21, 0.19, 0.2]))
-    assert hungry.label == stats.REPRODUCED and unmet is None
-    close, unmet = tables.hungry_premise(_refs([0.03, 0.02, 0.04, 0.03], [0.0, 0.0, 0.01, 0.0]))
-    assert close.label == stats.TOO_SMALL
-    assert unmet.label == stats.PRECONDITION_NOT_MET and "not sample-hungry" in unmet.reason
-
-
-def test_sweep_verdict_needs_every_size():
-    frame = pd.DataFrame({"N": [100, 200], "verdict": [stats.REPRODUCED, stats.REPRODUCED]})
-    assert tables.sweep_verdict(frame).label == stats.REPRODUCED
-    frame["verdict"] = [stats.REPRODUCED, stats.INCONCLUSIVE]
-    assert tables.sweep_verdict(frame).label == stats.INCONCLUSIVE
-    frame["verdict"] = [stats.OPPOSITE, stats.REPRODUCED]
-    assert "N = 100" in tables.sweep_verdict(frame).reason
-
-
-def test_smoke_statements_come_from_the_shared_rules(isolated_cache):
-    params = lg.chapter_config("learning_order", "smoke")
-    results = runs.execute(runs.chapter_runs(params))
-    main = results["learning_order_main"] + results["learning_order_noisy"]
-    history = tables.history_frame(main)
-    labels = [u.label for u in runs.main_units(params) + runs.noisy_units(params)]
-    order = tables.learning_order(history, labels)
-    errors = tables.final_errors(main, params)
-    refs = tables.final_errors(results["learning_order_references"], params)
-    sweep = tables.sweep_frame(
-        results["learning_order_sweep"], params, results["learning_order_main"]
-    )
-    table = tables.statements(order, errors, refs, sweep, params)
-    allowed = {
-        stats.REPRODUCED,
-        stats.OPPOSITE,
-        stats.TOO_SMALL,
-        stats.INCONCLUSIVE,
-        stats.NOT_REPRODUCED,
-        stats.PRECONDITION_NOT_MET,
-    }
-    assert set(table["verdict"]) <= allowed
-    assert np.all(table["reason"].str.len() > 0)
-    text = tables.reading(table, errors)
-    assert "statements reproduced" in text and "S + noise against S" in text
-    assert list(sweep["N"]) == list(params.sweep_n)  # the main N comes from the main runs
-    assert params.n_train in params.sweep_n
-    assert all(u.n_train != params.n_train for u in runs.sweep_units(params))
-    assert set(sweep["seeds"]) == {params.sweep_seeds}
 
 
 @pytest.mark.parametrize(
@@ -303,3 +258,128 @@ def test_finished_entries_are_committed_once(isolated_cache, monkeypatch, tmp_pa
     assert len(first) == 1 and first[0].endswith(f"{every[0].key}.json")
     assert (committed / every[0].kind / f"{every[0].key}.json").is_file()
     assert runs.commit_finished("smoke") == []  # already there: nothing copied twice
+
+
+def test_the_premises_runs_retrace_the_main_runs_step_for_step():
+    params = lg.chapter_config("learning_order", "smoke")
+    main = runs.unit_payload(runs.main_units(params)[0])
+    measured = runs.diagnosed_payload(runs.premise_units(params)[0])
+    for a, b in zip(main["runs"], measured["runs"], strict=True):
+        index = [b["history"]["step"].index(step) for step in a["history"]["step"]]
+        for key, values in a["history"].items():
+            assert [b["history"][key][i] for i in index] == values, key
+        assert (a["anneal_step"], a["stop_step"]) == (b["anneal_step"], b["stop_step"])
+    assert np.isfinite(measured["runs"][0]["history"]["sharpness"][0])
+
+
+def test_sharpness_is_the_top_eigenvalue_of_the_full_hessian(cfg):
+    small = dataclasses.replace(cfg, d=3, width=4)
+    batch = learner.make_batch(small, [0, 1], [30, 30])
+    u = learner.output_weights(small.width)
+    W = learner.initial_weights(small, [0, 1]) * 10
+    top = learner.sharpness(W, batch, u, small.weight_decay, iterations=200)
+    for b in range(2):
+
+        def loss(w, b=b):
+            margin = batch.y[b] * learner.forward(w[None], batch.X[b : b + 1], u)[0]
+            return learner.logistic(margin).mean() + small.weight_decay / 2 * (w**2).sum()
+
+        H = torch.autograd.functional.hessian(loss, W[b]).reshape(W[b].numel(), -1)
+        assert float(top[b]) == pytest.approx(float(torch.linalg.eigvalsh(H)[-1]), rel=1e-3)
+
+
+def test_the_fixed_noise_anneal_fires_on_schedule_even_when_the_loss_stays_high(cfg):
+    loud = dataclasses.replace(cfg, pre_noise=50.0, max_steps=80, eval_every=10)
+    seeds = [0, 1]
+    out = learner.train(
+        learner.make_batch(loud, seeds, [100, 100]),
+        learner.schedule_for("S + noise", loud, 2, anneal_at=30),
+        loud,
+        torch.Generator().manual_seed(0),
+        learner.initial_weights(loud, seeds),
+    )
+    assert out["anneal_step"] == [30, 30]
+    with pytest.raises(ValueError, match="S \\+ noise"):
+        learner.schedule_for("L-S", loud, 2, anneal_at=30)
+
+
+def _record(steps, loss, anneal=-1, sharp=None, **columns):
+    history = {"step": steps, "train_loss": loss, "P only": [0.9] * len(steps)}
+    history["sharpness"] = sharp or [0.01] * len(steps)
+    history |= columns
+    return {"anneal_step": anneal, "stop_step": steps[-1], "history": history}
+
+
+def test_premises_hold_only_when_each_measurement_meets_its_threshold():
+    steps = [0, 100, 200, 300]
+    ls = _record(steps, [0.7, 0.5, 0.3, 0.1], anneal=200, **{
+        "train P only": [0.5, 1.0, 1.0, 1.0], "loss Q only": [0.69, 0.69, 0.68, 0.2]})  # fmt: skip
+    s = _record(steps, [0.7, 0.4, 0.2, 0.1], **{"train Q only": [0.5, 1.0, 1.0, 1.0],
+                                            "train P only": [0.5, 0.5, 0.5, 1.0]})  # fmt: skip
+    s["history"]["P only"] = [0.5, 0.6, 0.7, 0.75]  # S's P-only error 0.25
+    few, many = {"history": {"P only": [0.7]}}, {"history": {"P only": [0.9]}}
+    frame = premises.premise_frame({0: ls}, {0: s}, {0: few}, {0: many}, 10.0, 1.0)
+    row = frame.iloc[0]
+    assert row["(a)"] and row["(b)"] and row["(c)"] and row["protocol failures"] == ""
+    assert row["S: P-only error position"] == pytest.approx(0.75)
+    unstable = _record(steps, ls["history"]["train_loss"], 200, [0.3, 0.1, 0.1, 0.1], **{
+        "train P only": [0.5, 1.0, 1.0, 1.0], "loss Q only": [0.69, 0.69, 0.3, 0.2]})  # fmt: skip
+    row = premises.premise_frame({0: unstable}, {0: s}, {0: few}, {0: many}, 10.0, 1.0).iloc[0]
+    assert row["L-S: max eta·sharpness"] == pytest.approx(3.0)  # 10 × 0.3 before the anneal
+    assert not row["(c)"] and not row["(b)"]  # Q-only loss 0.3 at the anneal: not near log 2
+
+
+def test_a_noise_run_whose_anneal_never_fired_fails_premise_d():
+    stuck = _record([0, 100, 200], [0.7, 0.6, 0.57], anneal=-1)
+    ok, why = premises.noise_premise(stuck, 100)
+    assert not ok and "never fired" in why
+    fitted = _record([0, 100, 200], [0.7, 0.4, 0.1], anneal=100)
+    assert premises.noise_premise(fitted, 100) == (True, "")
+    assert not premises.noise_premise(fitted, 150)[0]  # it annealed, but not on schedule
+
+
+def test_theory_prints_both_sides_of_each_inequality():
+    params = lg.chapter_config("learning_order", "overnight")
+    table = theory.inequalities(params, sharpness0=2.4, second_phase=500)
+    assert list(table.columns) == ["the argument needs", "left side", "right side", "holds"]
+    first = table.iloc[0]
+    assert first["left side"] == "(1-q0)N = 320" and first["right side"] == "4·d = 800"
+    assert first["holds"] == "no"
+    assert table.iloc[3]["holds"] == "no"  # eta_1 = 20 times 2.4 is far past the edge
+
+
+def test_smoke_claims_never_read_opposite_where_premises_fail(isolated_cache):
+    params = lg.chapter_config("learning_order", "smoke")
+    results = runs.execute(runs.chapter_runs(params))
+    judged = lc.claims(lc.evidence(params, results))
+    assert len({c.statement for c in judged}) == len(judged)
+    for claim in judged:
+        failing = [p for p in claim.premises if not p.holds]
+        assert (claim.verdict.label == stats.PRECONDITION_NOT_MET) == bool(failing)
+        assert claim.verdict.reason
+    outcome = [
+        c for c in judged if any(p.name.startswith("the theorem's regime") for p in c.premises)
+    ]
+    assert len(outcome) >= 5
+    assert all(" of " in c.scale for c in outcome)
+    text = lc.reading(judged)
+    assert "precondition not met" in text or "premises held" in text
+
+
+def test_regime_search_uses_calibration_seeds_only():
+    from lrgap_nb.chapters.learning_order import calibration
+
+    assert set(regime.REGIME_SEEDS) <= set(calibration.CALIBRATION_SEEDS)
+    reported = set(range(lg.chapter_config("learning_order", "overnight").seeds))
+    assert reported.isdisjoint(regime.REGIME_SEEDS)
+
+
+def test_regime_verdict_says_outside_when_no_candidate_meets_every_premise(monkeypatch):
+    monkeypatch.setattr(regime, "candidates", lambda: [{}, {}])
+    row = {"d": 50, "N": 500, "p0": 0.02, "r": 0.05, "λ": 0.01, "η₁": 29.0, "η₂": 2.9,
+           "τ_ξ": 0.005, "(a)": 0.0, "(b)": 0.2, "(c)": 1.0, "all": 0.0, "L-S annealed": 0.0,
+           "S final train loss": 0.6}  # fmt: skip
+    text = regime.verdict_text(pd.DataFrame([row]))
+    assert "1 of the 2 candidates" in text and "outside the theorem's regime" in text
+    inside = regime.verdict_text(pd.DataFrame([row | {"all": 0.8}]))
+    assert "1 met every premise" in inside

@@ -21,7 +21,8 @@ import pandas as pd
 from lrgap_nb import paths, stats
 from lrgap_nb.runs import Run
 
-from . import tables
+from . import claims as lc
+from . import premises, tables
 from .learner import Setting
 from .params import LearningOrderParams
 from .runs import PROTOCOL, NoiseProbe, Unit
@@ -94,8 +95,8 @@ def noise(cfg: LearningOrderParams) -> Run:
 def judge_references(results) -> dict:
     """Stage A's numbers for one setting: the two reference errors and the premise's verdict."""
     errors = _errors(results)
-    test, _ = tables.hungry_premise(errors)
     wide = errors.pivot(index="seed", columns="algorithm", values="P only")
+    test = stats.compare(wide["S on P, P only"], wide["S on P, with P"], lc.HUNGRY_GAP)
     low, high = stats.difference_ci(wide["S on P, P only"], wide["S on P, with P"], paired=True)
     return {
         "error p0·N": wide["S on P, P only"].mean(),
@@ -115,13 +116,13 @@ def judge_order(results, cfg: LearningOrderParams) -> dict:
     lead = stats.compare(
         np.minimum(order["S: P fit at"], cap),
         np.minimum(order["S: Q fit at"], cap),
-        tables.MIN_FIT_LEAD,
+        premises.MIN_FIT_LEAD,
         paired=True,
     )
     ratio = stats.compare(
-        tables.log_curvature(order["S: Q curvature"]),
-        tables.log_curvature(order["L-S: Q curvature"]),
-        np.log(tables.MIN_CURVATURE_RATIO),
+        lc.log_curvature(order["S: Q curvature"]),
+        lc.log_curvature(order["L-S: Q curvature"]),
+        np.log(lc.MIN_CURVATURE_RATIO),
         paired=True,
     )
     wide = errors.pivot(index="seed", columns="algorithm", values="overall")
@@ -134,8 +135,8 @@ def judge_order(results, cfg: LearningOrderParams) -> dict:
         "Q-curvature S / L-S before anneal (geo. mean, floored)": float(
             np.exp(
                 np.mean(
-                    tables.log_curvature(order["S: Q curvature"])
-                    - tables.log_curvature(order["L-S: Q curvature"])
+                    lc.log_curvature(order["S: Q curvature"])
+                    - lc.log_curvature(order["L-S: Q curvature"])
                 )
             )
         ),
@@ -168,7 +169,7 @@ def run_stages(log: Path | None = None) -> pd.DataFrame:
     if chosen_a is None:  # the closest: the largest gap between the two references
         a_rows = pd.DataFrame([r for r in rows if r["stage"] == "A"])
         best = a_rows.assign(gap=a_rows["error p0·N"] - a_rows["error (1-q0)·N"])["gap"].idxmax()
-        chosen_a = {k: a_rows.loc[best, k] for k in STAGE_A[0]}
+        chosen_a = STAGE_A[int(best)]  # the row's own values (the frame's are numpy scalars)
     chosen_b = None
     for changes in STAGE_B:
         cfg = calibration_cfg(**chosen_a, **changes, max_steps=STAGE_B_STEPS)

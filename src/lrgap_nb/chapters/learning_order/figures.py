@@ -87,3 +87,19 @@ def sweep_gap(sweep: pd.DataFrame, ax=None):
     ax.set_xticks(sweep["N"], [str(n) for n in sweep["N"]])
     ax.legend()
     return ax
+
+
+def regime_map(frame: pd.DataFrame):
+    """The premise-satisfaction map: candidates (rows) × premises, the fraction of seeds held."""
+    columns = ["(a)", "(b)", "(c)", "protocol", "all"]
+    fig, ax = plotting.plt.subplots(figsize=(5, 0.35 * max(len(frame), 1) + 1.2))
+    values = frame[columns].to_numpy(dtype=float) if len(frame) else [[float("nan")] * 5]
+    image = ax.imshow(values, vmin=0, vmax=1, cmap="viridis", aspect="auto")
+    ax.set_xticks(range(len(columns)), columns)
+    labels = [
+        f"d={r['d']:g} N={r['N']:g} r={r['r']:g} η₁={r['η₁']:g} τ={r['τ_ξ']:.2g}"
+        for _, r in frame.iterrows()
+    ]
+    ax.set_yticks(range(len(labels)), labels, fontsize=7)
+    fig.colorbar(image, ax=ax, label="fraction of seeds")
+    return ax

@@ -64,14 +64,21 @@ class Schedule:
     pre_noise: torch.Tensor  # pre-activation noise std until the anneal (decays after)
     anneal_loss: torch.Tensor  # anneal at the first step with train loss below this (inf: at 0)
     stop_loss: torch.Tensor  # stop once annealed and the train loss is at most this
+    anneal_at: torch.Tensor  # or anneal at this step whatever the loss (-1: by the loss only)
 
 
 def schedule_for(
-    algorithm: str, cfg: Setting, runs: int, pre_noise: float | None = None
+    algorithm: str,
+    cfg: Setting,
+    runs: int,
+    pre_noise: float | None = None,
+    anneal_at: int = -1,
 ) -> Schedule:
     """Li, Wei & Ma's algorithms: L-S (Alg. 1), S (Alg. 2), S + noise (Sec. 5).
 
-    `pre_noise` overrides cfg.pre_noise for S + noise (its ×0.5 and ×2 variants).
+    `pre_noise` overrides cfg.pre_noise for S + noise (its ×0.5 and ×2 variants). `anneal_at`
+    fixes S + noise's noise anneal at that step, a schedule that always fires (a loss criterion
+    may never be met while the noise keeps the loss up); -1 keeps the loss criterion.
     """
     threshold = cfg.epsilon1 + cfg.q0 * math.log(2)
     noise = cfg.pre_noise if pre_noise is None else pre_noise
@@ -81,10 +88,22 @@ def schedule_for(
         "S + noise": (cfg.lr_small, noise, threshold),
     }[algorithm]
 
+    if anneal_at >= 0:
+        if algorithm != "S + noise":
+            raise ValueError(f"a fixed anneal step is S + noise's schedule, not {algorithm}'s")
+        anneal = -math.inf
+
     def full(v: float) -> torch.Tensor:
         return torch.full((runs,), float(v))
 
-    return Schedule(full(lr1), full(cfg.lr_small), full(noise), full(anneal), full(cfg.epsilon2))
+    return Schedule(
+        full(lr1),
+        full(cfg.lr_small),
+        full(noise),
+        full(anneal),
+        full(cfg.epsilon2),
+        torch.full((runs,), anneal_at),
+    )
 
 
 def cat_schedules(schedules: list[Schedule]) -> Schedule:
@@ -173,12 +192,49 @@ def initial_weights(cfg: Setting, seeds: list[int]) -> torch.Tensor:
     )
 
 
+def group_train_loss(W: torch.Tensor, batch: Batch, u: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Noise-free logistic loss per training group (B,): log 2 while the net outputs zero there."""
+    loss = logistic(batch.y * forward(W, batch.X, u))
+    out = {}
+    for g, name in enumerate(distribution.GROUPS):
+        member = (batch.group == g).float() * batch.mask
+        out[f"loss {name}"] = (loss * member).sum(dim=1) / member.sum(dim=1)
+    return out
+
+
+def sharpness(
+    W: torch.Tensor, batch: Batch, u: torch.Tensor, weight_decay: float, iterations: int = 20
+) -> torch.Tensor:
+    """Largest Hessian eigenvalue of each run's noise-free training loss plus weight decay (B,).
+
+    Gradient descent at step size eta is stable only while eta times this is below 2 (beyond it,
+    it oscillates at the edge of stability). f is piecewise linear in U, so the Hessian is the
+    positive semi-definite Gauss-Newton part and power iteration (Hessian-vector products by
+    autograd; its start drawn from a generator of its own, so training draws are untouched)
+    finds its top eigenvalue.
+    """
+    W = W.detach().requires_grad_(True)
+    n = batch.mask.sum(dim=1)
+    with torch.enable_grad():
+        loss = (logistic(batch.y * forward(W, batch.X, u)) * batch.mask).sum(dim=1) / n
+        (grad,) = torch.autograd.grad(loss.sum(), W, create_graph=True)
+        v = torch.randn(W.shape, generator=torch.Generator().manual_seed(0))
+        top = torch.zeros(W.shape[0])
+        for _ in range(iterations):
+            v = v / v.flatten(1).norm(dim=1).clamp(min=1e-30)[:, None, None]
+            (hv,) = torch.autograd.grad(grad, W, grad_outputs=v, retain_graph=True)
+            top = (hv * v).sum(dim=(1, 2))
+            v = hv
+    return top.detach() + weight_decay
+
+
 def train(
     batch: Batch,
     schedule: Schedule,
     cfg: Setting,
     generator: torch.Generator,
     init: torch.Tensor,
+    sharpness_every: int = 0,
 ) -> dict:
     """Train B runs at once; return per-run histories (lists), anneal and stop steps, final W.
 
@@ -188,6 +244,11 @@ def train(
     decaying by cfg.noise_decay per step; it stops at train loss <= stop_loss or at cfg.max_steps.
     Stopped runs are frozen while the others go on. `init` holds the initial weights (see
     `initial_weights`); `generator` draws every noise.
+
+    With `sharpness_every` > 0 the history also records the loss per training group, and every
+    evaluation at a multiple of it (and at any run's anneal step, which then is recorded too) the
+    top Hessian eigenvalue (`sharpness`; NaN elsewhere): the premises' measurements. They draw
+    nothing from `generator`, so the trajectory is the one recorded without them.
     """
     B = batch.X.shape[0]
     u = output_weights(cfg.width)
@@ -201,6 +262,8 @@ def train(
     keys = ("step", "train_loss", "q_curvature", *distribution.GROUPS)
     history: dict[str, list] = {k: [] for k in keys}
     history |= {f"train {g}": [] for g in distribution.GROUPS}
+    if sharpness_every:
+        history |= {f"loss {g}": [] for g in distribution.GROUPS} | {"sharpness": []}
     for step in range(cfg.max_steps + 1):
         pre = batch.X @ W
         margin = batch.y * (torch.relu(pre) @ u)
@@ -209,13 +272,14 @@ def train(
         if bool((noise_scale > 0).any()):
             pre = pre + noise_scale[:, None, None] * torch.randn(pre.shape, generator=generator)
             margin = batch.y * (torch.relu(pre) @ u)  # the gradient sees the noise
-        newly = ~annealed & (loss < schedule.anneal_loss)
+        newly = ~annealed & ((loss < schedule.anneal_loss) | (schedule.anneal_at == step))
         anneal_step = torch.where(newly, step, anneal_step)
         annealed = annealed | newly
         running = stop_step < 0
         done = running & (annealed & (loss <= schedule.stop_loss) | (step == cfg.max_steps))
         stop_step = torch.where(done, step, stop_step)
-        if step % cfg.eval_every == 0 or bool(done.any()):
+        at_anneal = bool(newly.any()) and sharpness_every > 0
+        if step % cfg.eval_every == 0 or bool(done.any()) or at_anneal:
             history["step"].append(step)
             history["train_loss"].append(loss.tolist())
             history["q_curvature"].append(q_curvature(W, points, u).tolist())
@@ -223,6 +287,16 @@ def train(
                 history[name].append(accuracy(W, X, y, u).tolist())
             for name, acc in group_train_accuracy(W, batch, u).items():
                 history[name].append(acc.tolist())
+            if sharpness_every:
+                for name, value in group_train_loss(W, batch, u).items():
+                    history[name].append(value.tolist())
+                measure = step % sharpness_every == 0 or at_anneal
+                top = (
+                    sharpness(W, batch, u, cfg.weight_decay)
+                    if measure
+                    else torch.full((B,), math.nan)
+                )
+                history["sharpness"].append(top.tolist())
         running = stop_step < 0
         if not bool(running.any()):
             break

@@ -79,6 +79,18 @@ class LearningOrderParams(ChapterParams):
         paper=False,
         check=positive(),
     )
+    noise_anneal_step: int = param(
+        550,
+        "step at which S + noise starts annealing its noise, fixed (L-S's median anneal step on calibration seeds) (paper: anneals with the rate)",
+        paper=False,
+        check=positive(),
+    )
+    sharpness_every: int = param(
+        250,
+        "steps between measurements of the loss's top Hessian eigenvalue (the stability premise)",
+        paper=False,
+        check=positive(),
+    )
     noise_decay: float = param(
         0.99,
         "per-step factor on pre_noise after its anneal (paper: not given)",
@@ -117,6 +129,8 @@ class LearningOrderParams(ChapterParams):
             "sweep_n": (50, 100),
             "sweep_seeds": 2,
             "noise_probe_steps": 50,
+            "noise_anneal_step": 50,
+            "sharpness_every": 50,
         },
         "cpu": {
             "d": 100,
@@ -140,3 +154,5 @@ class LearningOrderParams(ChapterParams):
 
 
 ALGORITHMS = ("L-S", "S", "S + noise")
+# the references: S on P alone, from these training examples (see learner.make_batch)
+KEEP_LABEL = {"P only": "S on P, P only", "with P": "S on P, with P"}

@@ -25,14 +25,18 @@ from .learner import (
     train,
     twin_pre_activation_noise,
 )
-from .params import ALGORITHMS, LearningOrderParams
+from .params import ALGORITHMS, KEEP_LABEL, LearningOrderParams
 
 PROTOCOL = 1  # version of every learning_order_* computation: bump when its numbers change
 # S + noise has its own kind: version 1 (under learning_order_main) annealed the noise when the
 # *noisy* train loss fell below the threshold, which at the matched level never happened; version
-# 2 judges the noise-free loss, as L-S does. L-S and S add no pre-activation noise: unchanged.
-NOISY_PROTOCOL = 2
-KEEP_LABEL = {"P only": "S on P, P only", "with P": "S on P, with P"}
+# 2 judged the noise-free loss, as L-S does, and at the matched level still never annealed;
+# version 3 anneals the noise at a fixed step (`noise_anneal_step`), a schedule that always
+# fires, and records the premises' measurements (`Diagnosed`). L-S and S: unchanged.
+NOISY_PROTOCOL = 3
+# The premises' measurements (per-group train loss, sharpness) of L-S and S, and the controls.
+PREMISES_PROTOCOL = 1
+CONTROLS_PROTOCOL = 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,6 +65,25 @@ class NoiseProbe:
     n_train: int
     seeds: tuple[int, ...]
     steps: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Diagnosed:
+    """A unit trained with the premises' measurements recorded (`train`'s `sharpness_every`).
+
+    `label` names the runs (a control's name, or the unit's own label); `noise_anneal_step` >= 0
+    anneals S + noise's noise at that fixed step. Its trajectory is the unit's own: the
+    measurements draw no noise.
+    """
+
+    unit: Unit
+    label: str
+    sharpness_every: int
+    noise_anneal_step: int = -1
+
+    @property
+    def seeds(self) -> tuple[int, ...]:
+        return self.unit.seeds
 
 
 def algorithm_label(algorithm: str, factor: float = 1.0) -> str:
@@ -114,6 +137,20 @@ def unit_payload(unit: Unit) -> dict:
     return {"runs": split_runs(out, [{"algorithm": unit.label, "seed": x} for x in seeds])}
 
 
+def diagnosed_payload(job: Diagnosed) -> dict:
+    """Runner of one Diagnosed unit: per-run histories with the premises' measurements."""
+    unit, s = job.unit, job.unit.setting
+    seeds = list(unit.seeds)
+    batch = make_batch(s, seeds, [unit.n_train] * len(seeds), keep=unit.keep)
+    schedule = schedule_for(
+        unit.algorithm, s, len(seeds), s.pre_noise * unit.noise_factor, job.noise_anneal_step
+    )
+    generator = noise_generator(unit.algorithm, unit.noise_factor, unit.keep, unit.n_train)
+    with one_thread():
+        out = train(batch, schedule, s, generator, initial_weights(s, seeds), job.sharpness_every)
+    return {"runs": split_runs(out, [{"algorithm": job.label, "seed": x} for x in seeds])}
+
+
 def noise_payload(probe: NoiseProbe) -> dict:
     """Runner of one NoiseProbe: the effective pre-activation noise on Q inputs per seed."""
     seeds = list(probe.seeds)
@@ -134,11 +171,43 @@ def main_units(cfg: LearningOrderParams) -> list[Unit]:
     return [Unit(setting, a, cfg.n_train, seeds) for a in ALGORITHMS if a != "S + noise"]
 
 
-def noisy_units(cfg: LearningOrderParams) -> list[Unit]:
-    """S + noise at each noise factor, on the reported seeds, N = cfg.n_train."""
+def noisy_units(cfg: LearningOrderParams) -> list[Diagnosed]:
+    """S + noise at each noise factor, its noise annealed at cfg.noise_anneal_step, on the
+    reported seeds, N = cfg.n_train."""
     setting, seeds = Setting.of(cfg), tuple(range(cfg.seeds))
-    return [
+    units = [
         Unit(setting, "S + noise", cfg.n_train, seeds, factor) for factor in cfg.pre_noise_factors
+    ]
+    return [Diagnosed(u, u.label, cfg.sharpness_every, cfg.noise_anneal_step) for u in units]
+
+
+def premise_units(cfg: LearningOrderParams) -> list[Diagnosed]:
+    """L-S and S exactly as in `main_units`, with the premises' measurements recorded."""
+    return [Diagnosed(u, u.label, cfg.sharpness_every) for u in main_units(cfg)]
+
+
+CONTROLS = {
+    "L-S, no gradient noise": "L-S",
+    "S, L-S's weight noise": "S",
+}
+
+
+def control_units(cfg: LearningOrderParams) -> list[Diagnosed]:
+    """The controls of the noise: L-S without its gradient noise xi (plain full-batch gradient
+    descent: the large step alone), and S with xi scaled by sqrt(eta_1/eta_2), which gives it the
+    stationary weight noise tau_xi·sqrt(eta/2 lambda) that L-S carries at eta_1."""
+    setting, seeds = Setting.of(cfg), tuple(range(cfg.seeds))
+    quiet = dataclasses.replace(setting, grad_noise=0.0)
+    loud = dataclasses.replace(
+        setting, grad_noise=setting.grad_noise * math.sqrt(cfg.lr_large / cfg.lr_small)
+    )
+    return [
+        Diagnosed(
+            Unit(quiet, "L-S", cfg.n_train, seeds), "L-S, no gradient noise", cfg.sharpness_every
+        ),
+        Diagnosed(
+            Unit(loud, "S", cfg.n_train, seeds), "S, L-S's weight noise", cfg.sharpness_every
+        ),
     ]
 
 
@@ -171,10 +240,18 @@ def noise_probe(cfg: LearningOrderParams) -> NoiseProbe:
 
 def chapter_runs(cfg: LearningOrderParams) -> list[Run]:
     """Every cached run of the chapter, as picklable units of work (see lrgap_nb.sweep)."""
-    here = f"{__name__}:unit_payload"
+    here, diagnosed = f"{__name__}:unit_payload", f"{__name__}:diagnosed_payload"
     return [
         *(Run("learning_order_main", here, u, PROTOCOL) for u in main_units(cfg)),
-        *(Run("learning_order_noisy", here, u, NOISY_PROTOCOL) for u in noisy_units(cfg)),
+        *(Run("learning_order_noisy", diagnosed, u, NOISY_PROTOCOL) for u in noisy_units(cfg)),
+        *(
+            Run("learning_order_premises", diagnosed, u, PREMISES_PROTOCOL)
+            for u in premise_units(cfg)
+        ),
+        *(
+            Run("learning_order_controls", diagnosed, u, CONTROLS_PROTOCOL)
+            for u in control_units(cfg)
+        ),
         *(Run("learning_order_references", here, u, PROTOCOL) for u in reference_units(cfg)),
         Run("learning_order_noise", f"{__name__}:noise_payload", noise_probe(cfg), PROTOCOL),
         *(Run("learning_order_sweep", here, u, PROTOCOL) for u in sweep_units(cfg)),
