@@ -78,6 +78,7 @@ sweep_seeds: int = None  # seeds per sweep point
 import lrgap_nb as lg
 
 cfg = lg.configure("learning_order", globals())
+out = lg.outputs("learning_order")
 cfg
 
 # %% [markdown]
@@ -126,11 +127,11 @@ calibration = lg.learning_order.calibration.calibration_log()
 lg.show_markdown(lg.learning_order.calibration.chosen_text(calibration))
 
 # %%
-runs = lg.learning_order.runs.chapter_runs(cfg)
-results = lg.learning_order.runs.execute(runs)  # from the results cache when present
+done = lg.execute("learning_order", cfg)  # config -> result, from the results cache when present
+results = lg.runs.by_kind(done)
 main = results["learning_order_main"] + results["learning_order_noisy"]
 algorithms = [
-    u.config.label for u in runs if u.kind in ("learning_order_main", "learning_order_noisy")
+    c.label for c, r in done.items() if r.kind in ("learning_order_main", "learning_order_noisy")
 ]
 history = lg.learning_order.tables.history_frame(main)
 errors = lg.learning_order.tables.final_errors(main, cfg)
@@ -159,8 +160,8 @@ lg.learning_order.premises.summary(evidence.premises.reset_index())
 # Per seed (positions: 0 is the $(1-q_0)N$ reference's P-only error, 1 the $p_0N$ one's):
 
 # %%
-lg.save_table(evidence.premises.reset_index(), "learning_order", "premises_per_seed")
-evidence.premises.round(3)
+premises = evidence.premises.reset_index()
+out.table(premises, "premises_per_seed", show=premises.round(3))
 
 # %% [markdown]
 # **The theorem's inequalities at these sizes.** Both sides of each, with "≫" read as a factor
@@ -183,7 +184,7 @@ lg.learning_order.theory.inequalities(
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-learning-order-accuracy", "caption": "Test accuracy per group over full-batch steps for L-S, S and S + noise at three noise levels (band: mean \u00b1 one standard deviation across seeds). Dotted grey: L-S's median anneal step."}}
 axes = lg.learning_order.figures.accuracy_curves(history, algorithms)
-lg.save_figure(axes[0].figure, "learning_order", "fig-learning-order-accuracy")
+out.figure(axes, "fig-learning-order-accuracy")
 
 # %% [markdown]
 # Q-only accuracy is a coarse measure of "learned Q". The network has no bias and ReLU is
@@ -198,7 +199,7 @@ lg.save_figure(axes[0].figure, "learning_order", "fig-learning-order-accuracy")
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-learning-order-curvature", "caption": "Q-curvature $|g(z_q+\\zeta) + g(z_q-\\zeta) - 2g(z_q)|$ over training (band: mean \u00b1 one standard deviation across seeds). Dotted grey: L-S's median anneal step."}}
 ax = lg.learning_order.figures.curvature_curves(history, algorithms)
-lg.save_figure(ax.figure, "learning_order", "fig-learning-order-curvature")
+out.figure(ax, "fig-learning-order-curvature")
 
 # %% [markdown]
 # Which group does each algorithm *fit* first? Training accuracy on the P-only and on the Q-only
@@ -206,7 +207,7 @@ lg.save_figure(ax.figure, "learning_order", "fig-learning-order-curvature")
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-learning-order-fit", "caption": "Training accuracy on the P-only (left) and Q-only (right) training examples (band: mean \u00b1 one standard deviation across seeds). Dotted grey: L-S's median anneal step."}}
 axes = lg.learning_order.figures.fit_curves(history, ["L-S", "S"])
-lg.save_figure(axes[0].figure, "learning_order", "fig-learning-order-fit")
+out.figure(axes, "fig-learning-order-fit")
 
 # %% [markdown]
 # Per seed: each algorithm's state at the last evaluation before L-S's anneal step, its final
@@ -215,8 +216,7 @@ lg.save_figure(axes[0].figure, "learning_order", "fig-learning-order-fit")
 
 # %%
 order = lg.learning_order.tables.learning_order(history, algorithms)
-lg.save_table(order, "learning_order", "learning_order_per_seed")
-order.round(3)
+out.table(order, "learning_order_per_seed", show=order.round(3))
 
 # %% [markdown]
 # ## S + noise, matched to L-S
@@ -234,8 +234,7 @@ order.round(3)
 
 # %%
 noise = lg.learning_order.tables.noise_table(results["learning_order_noise"][0], cfg)
-lg.save_table(noise, "learning_order", "effective_noise")
-noise
+out.table(noise, "effective_noise")
 
 # %%
 evidence.noisy.groupby("algorithm", sort=False)["(d)"].agg(["sum", "size"]).rename(
@@ -258,8 +257,7 @@ shown = ["L-S", "S", *lg.learning_order.runs.CONTROLS]
 controls = lg.learning_order.tables.final_table(
     evidence.errors[evidence.errors["algorithm"].isin(shown)]
 )
-lg.save_table(controls, "learning_order", "controls")
-controls
+out.table(controls, "controls")
 
 # %%
 lg.learning_order.tables.summary(evidence.controls, ["max eta·sharpness", "anneal step"])
@@ -276,8 +274,7 @@ lg.learning_order.tables.summary(evidence.controls, ["max eta·sharpness", "anne
 
 # %%
 effective = lg.learning_order.tables.effective_sample_table(errors, ref_errors)
-lg.save_table(effective, "learning_order", "effective_sample_size")
-effective
+out.table(effective, "effective_sample_size")
 
 # %% [markdown]
 # ## Sweep over N
@@ -294,12 +291,11 @@ effective
 sweep = lg.learning_order.tables.sweep_frame(
     results["learning_order_sweep"], cfg, results["learning_order_main"]
 )
-lg.save_table(sweep, "learning_order", "sweep_n")
-sweep.round(4)
+out.table(sweep, "sweep_n", show=sweep.round(4))
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-learning-order-sweep", "caption": "Final test error of L-S and S against the number of training examples, mean and Student-t 95% interval across seeds."}}
 ax = lg.learning_order.figures.sweep_gap(sweep)
-lg.save_figure(ax.figure, "learning_order", "fig-learning-order-sweep")
+out.figure(ax, "fig-learning-order-sweep")
 
 # %% [markdown]
 # ## Final table and verdict
@@ -310,8 +306,7 @@ lg.save_figure(ax.figure, "learning_order", "fig-learning-order-sweep")
 
 # %%
 final = lg.learning_order.tables.final_table(errors)
-lg.save_table(final, "learning_order", "final_errors")
-final
+out.table(final, "final_errors")
 
 # %% [markdown]
 # Each claim beside our number, with its verdict from the book's shared rule and the premises it
@@ -372,12 +367,11 @@ lg.learning_order.calibration.pilot_table()
 
 # %%
 regime_map = lg.learning_order.regime.premise_map()
-lg.save_table(regime_map, "learning_order", "regime_map")
-regime_map
+out.table(regime_map, "regime_map")
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-learning-order-regime", "caption": "The premise-satisfaction map: for each candidate setting (rows, as in the table above), the fraction of calibration seeds on which each premise held."}}
 ax = lg.learning_order.figures.regime_map(regime_map)
-lg.save_figure(ax.figure, "learning_order", "fig-learning-order-regime")
+out.figure(ax, "fig-learning-order-regime")
 
 # %%
 lg.show_markdown(lg.learning_order.regime.verdict_text(regime_map))

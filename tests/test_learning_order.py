@@ -245,21 +245,6 @@ def test_s_plus_noise_anneals_on_its_noise_free_loss(cfg):
         assert step == (int(below[0]) if len(below) else -1)
 
 
-def test_finished_entries_are_committed_once(isolated_cache, monkeypatch, tmp_path):
-    from lrgap_nb import paths
-
-    committed = tmp_path / "committed"
-    monkeypatch.setattr(paths, "committed_cache_dir", lambda: committed)
-    monkeypatch.setattr(lg.results, "git_commit", lambda: "abc1234")  # a clean checkout
-    params = lg.chapter_config("learning_order", "smoke")
-    every = runs.chapter_runs(params)
-    every[0].execute()
-    first = runs.commit_finished("smoke")
-    assert len(first) == 1 and first[0].endswith(f"{every[0].key}.json")
-    assert (committed / every[0].kind / f"{every[0].key}.json").is_file()
-    assert runs.commit_finished("smoke") == []  # already there: nothing copied twice
-
-
 def test_the_premises_runs_retrace_the_main_runs_step_for_step():
     params = lg.chapter_config("learning_order", "smoke")
     main = runs.unit_payload(runs.main_units(params)[0])
@@ -350,7 +335,7 @@ def test_theory_prints_both_sides_of_each_inequality():
 
 def test_smoke_claims_never_read_opposite_where_premises_fail(isolated_cache):
     params = lg.chapter_config("learning_order", "smoke")
-    results = runs.execute(runs.chapter_runs(params))
+    results = lg.runs.by_kind(lg.execute("learning_order", params))
     judged = lc.claims(lc.evidence(params, results))
     assert len({c.statement for c in judged}) == len(judged)
     for claim in judged:

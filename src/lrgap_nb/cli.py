@@ -89,7 +89,9 @@ def cmd_commit(args: argparse.Namespace) -> None:
 
     cfg = chapter_config(args.name, args.profile, **parse_overrides(args.param))
     try:
-        copied = commit_finished(get_chapter(args.name).runs(cfg), allow_dirty=args.allow_dirty)
+        chapter = get_chapter(args.name)
+        finished = [*chapter.calibration(cfg), *chapter.runs(cfg)]
+        copied = commit_finished(finished, allow_dirty=args.allow_dirty)
     except DirtyResults as err:
         raise RunFailed(f"{args.name}: {err}") from err
     print("\n".join(copied) if copied else f"{args.name}: nothing new to commit")

@@ -37,6 +37,14 @@ def execute_run(run: Run) -> results.Result:
     return run.execute()
 
 
+def by_kind(done: dict[Any, results.Result]) -> dict[str, list[results.Result]]:
+    """A chapter's results (config -> result, in listing order) grouped by kind."""
+    grouped: dict[str, list[results.Result]] = {}
+    for result in done.values():
+        grouped.setdefault(result.kind, []).append(result)
+    return grouped
+
+
 def network_name(model: str, width: int | None) -> str:
     """A WRN's name with its channel widths, "WRN-16-1 (channels 16/16/32/64)", so that a base
     width of 4 never reads as WRN-16-4; other models keep their name."""

@@ -50,7 +50,7 @@ class Evidence:
 
 
 def evidence(cfg: LearningOrderParams, results: dict[str, list]) -> Evidence:
-    """The per-seed evidence from the chapter's results grouped by kind (runs.execute)."""
+    """The per-seed evidence from the chapter's results grouped by kind (lrgap_nb.runs.by_kind)."""
     measured = results["learning_order_premises"]
     main = results["learning_order_main"]
     every = main + results["learning_order_noisy"] + results["learning_order_controls"]

@@ -8,15 +8,14 @@ L-S and S (with the premises' measurements) and the two references on REGIME_SEE
 STEPS steps: about a minute of one CPU thread at d = 100, seconds at d = 50. The result is the
 premise-satisfaction map: on how many seeds each premise held, per candidate.
 
-`python -m lrgap_nb.chapters.learning_order.regime` runs every candidate (resumable: each unit
-is a cache entry) and copies the finished entries to results/committed/.
+`lrgap calibrate learning_order` runs every candidate (resumable: each unit is a cache entry),
+`lrgap commit learning_order` copies the finished entries to results/committed/.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-import shutil
 
 import pandas as pd
 
@@ -178,31 +177,3 @@ def verdict_text(frame: pd.DataFrame) -> str:
         f"on {closest['L-S annealed']:.0%} of the seeds and S's median final train loss was "
         f"{closest['S final train loss']:.3g} (log 2 is {math.log(2):.3g})."
     )
-
-
-def commit_finished() -> list[str]:
-    """Copy the finished regime entries from the local cache into results/committed/."""
-    from lrgap_nb import paths
-
-    copied = []
-    for changes in candidates():
-        for run in units(changes):
-            found = run.lookup()
-            target = paths.committed_cache_dir() / run.kind / f"{run.key}.json"
-            if found is not None and not target.exists():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(found.path, target)
-                copied.append(str(target))
-    return copied
-
-
-def main() -> None:
-    for changes in candidates():
-        for run in units(changes):
-            run.execute()
-        print(judge(changes, [r.execute() for r in units(changes)]), flush=True)
-        commit_finished()
-
-
-if __name__ == "__main__":
-    main()

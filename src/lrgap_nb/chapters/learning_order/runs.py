@@ -258,24 +258,10 @@ def chapter_runs(cfg: LearningOrderParams) -> list[Run]:
     ]
 
 
-def execute(runs: list[Run]) -> dict[str, list]:
-    """Results of `runs` grouped by kind, from the cache when present."""
-    grouped: dict[str, list] = {}
-    for run in runs:
-        grouped.setdefault(run.kind, []).append(run.execute())
-    return grouped
+def calibration_runs(cfg: LearningOrderParams) -> list[Run]:
+    """The regime search on calibration seeds (`regime.py`): what `lrgap calibrate` computes.
+    It does not depend on `cfg`: the grid is built around the overnight setting."""
+    from . import regime
 
+    return [run for changes in regime.candidates() for run in regime.units(changes)]
 
-def commit_finished(profile: str, allow_dirty: bool = False) -> list[str]:
-    """Copy the profile's finished entries from the local cache into results/committed/ (JSON
-    only), so the book and CI read them without training; unfinished units are left for later.
-    Refuses results of uncommitted code unless `allow_dirty` (see `lrgap_nb.runs.commit_finished`).
-
-    `python -c "from lrgap_nb.chapters.learning_order import runs; runs.commit_finished('overnight')"`
-    """
-    from lrgap_nb import runs
-    from lrgap_nb.chapters import chapter_config
-
-    return runs.commit_finished(
-        chapter_runs(chapter_config("learning_order", profile)), allow_dirty
-    )
