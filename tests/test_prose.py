@@ -196,7 +196,9 @@ def test_chapter_findings_quote_the_claims_and_nothing_else(small_book):
     report.write_summary()
     outputs = book / "_extra" / "outputs"
     findings = (outputs / "summary" / "findings_convex.md").read_text()
-    assert "ours 0.380 ± 0.010 vs 0.360 ± 0.010, paper 0.2311 vs 0.2394 (survey report, 4)" in findings
+    assert (
+        "ours 0.380 ± 0.010 vs 0.360 ± 0.010, paper 0.2311 vs 0.2394 (survey report, 4)" in findings
+    )
     assert "wins in \\*most\\* datasets" in findings  # claims text is literal, not Markdown
     assert "**too small** (clear of zero but below the minimum effect" in findings
     assert unexplained(findings, build_numbers(outputs)) == []

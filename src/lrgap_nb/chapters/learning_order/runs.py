@@ -264,4 +264,3 @@ def calibration_runs(cfg: LearningOrderParams) -> list[Run]:
     from . import regime
 
     return [run for changes in regime.candidates() for run in regime.units(changes)]
-
