@@ -191,8 +191,8 @@ out.table(table, "stopping_rules", show=table.round(4))
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-convex-difference", "caption": "Distribution over datasets of the test-RMSE difference (small LR throughout minus large then small) in the survey report's setting, under each stopping rule; positive values are wins for the large initial learning rate."}}
 axes = lg.plotting.axes(2, "wide", sharey=True)
-for ax, (stop, out) in zip(axes, gauss.items(), strict=True):
-    lg.convex.figures.difference_histogram(out, stop, ax)
+for ax, (stop, per_dataset) in zip(axes, gauss.items(), strict=True):
+    lg.convex.figures.difference_histogram(per_dataset, stop, ax)
 out.figure(axes, "fig-convex-difference")
 
 # %% [markdown]
@@ -278,7 +278,8 @@ lg.report.save_claims("convex", claims)
 # runs (seconds), and `--profile cpu` recomputes them at a thousand datasets (a minute on one core).
 
 # %%
-lg.report.provenance_table([*results.values(), *map_results.values()], profile=cfg.profile)
+provenance = lg.report.provenance_table([*results.values(), *map_results.values()], profile=cfg.profile)
+out.table(provenance, "provenance")
 
 # %%
 lg.downloads("convex")

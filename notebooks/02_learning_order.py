@@ -90,8 +90,9 @@ cfg
 # that weight decay and noise act on one set of weights.
 #
 # **Training.** Full-batch gradient descent on the logistic loss with weight decay $\lambda$ and
-# spherical Gaussian noise added to the gradient, $U \leftarrow U - \eta(\nabla \hat L + \lambda U
-# + \xi)$, $\xi \sim N(0, \tau_\xi^2 I)$, the update rule of the paper as the survey report states
+# spherical Gaussian noise added to the gradient,
+# $U \leftarrow U - \eta(\nabla \hat L + \lambda U + \xi)$, $\xi \sim N(0, \tau_\xi^2 I)$, the
+# update rule of the paper as the survey report states
 # it. Full batch puts all the noise in $\xi$, where the theory puts it. Ignoring the gradient, the
 # weight noise obeys $e \leftarrow (1-\eta\lambda)e - \eta\xi$, whose stationary variance per
 # coordinate is $\eta^2\tau_\xi^2/(1-(1-\eta\lambda)^2) \approx \eta\tau_\xi^2/2\lambda$: a standard
@@ -154,13 +155,13 @@ lg.show_markdown(lg.learning_order.tables.cost_text(results, cfg.profile))
 # claim below is judged only on the seeds where its premises held. How many seeds met each:
 
 # %%
-lg.learning_order.premises.summary(evidence.premises.reset_index())
+premises = evidence.premises.reset_index()
+out.table(lg.learning_order.premises.summary(premises), "premises_summary")
 
 # %% [markdown]
 # Per seed (positions: 0 is the $(1-q_0)N$ reference's P-only error, 1 the $p_0N$ one's):
 
 # %%
-premises = evidence.premises.reset_index()
 out.table(premises, "premises_per_seed", show=premises.round(3))
 
 # %% [markdown]
@@ -169,11 +170,12 @@ out.table(premises, "premises_per_seed", show=premises.round(3))
 # second phase are measured (medians over seeds):
 
 # %%
-lg.learning_order.theory.inequalities(
+inequalities = lg.learning_order.theory.inequalities(
     cfg,
     lg.learning_order.premises.initial_sharpness(results["learning_order_premises"]),
     lg.learning_order.premises.second_phase(results["learning_order_premises"]),
 )
+out.table(inequalities, "theorem_inequalities")
 
 # %% [markdown]
 # ## Learning order
@@ -260,7 +262,8 @@ controls = lg.learning_order.tables.final_table(
 out.table(controls, "controls")
 
 # %%
-lg.learning_order.tables.summary(evidence.controls, ["max eta·sharpness", "anneal step"])
+control_runs = lg.learning_order.tables.summary(evidence.controls, ["max eta·sharpness", "anneal step"])
+out.table(control_runs, "control_runs")
 
 # %% [markdown]
 # ## Effective sample size
@@ -342,7 +345,7 @@ lg.show_markdown(lg.learning_order.claims.reading(claims))
 # `python -m lrgap_nb.chapters.learning_order.calibration`):
 
 # %%
-calibration
+out.table(calibration, "calibration_log")
 
 # %% [markdown]
 # Before it, a pilot on seeds 100–104 (a shorter step cap, references only) chose stage A's
@@ -351,7 +354,7 @@ calibration
 # (`results/calibration/learning_order_pilot.json`):
 
 # %%
-lg.learning_order.calibration.pilot_table()
+out.table(lg.learning_order.calibration.pilot_table(), "calibration_pilot")
 
 # %% [markdown]
 # ## Appendix: the regime search
@@ -380,7 +383,8 @@ lg.show_markdown(lg.learning_order.regime.verdict_text(regime_map))
 # ## Provenance and downloads
 
 # %%
-lg.report.provenance_table([r for kind in results.values() for r in kind], profile=cfg.profile)
+provenance = lg.report.provenance_table([r for kind in results.values() for r in kind], profile=cfg.profile)
+out.table(provenance, "provenance")
 
 # %%
 lg.downloads("learning_order")

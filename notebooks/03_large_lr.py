@@ -263,7 +263,8 @@ lg.report.save_claims("large_lr", claims)
 # over several sessions (each run resumable from its per-epoch checkpoint), and committed.
 
 # %%
-lg.report.provenance_table(results.values(), profile=cfg.profile)
+provenance = lg.report.provenance_table(results.values(), profile=cfg.profile)
+out.table(provenance, "provenance")
 
 # %%
 wall_times = lg.runs.wall_times(lg.large_lr.runs.groups(cfg), results)

@@ -247,7 +247,8 @@ lg.report.save_claims("patch", lg.patch.claims.chapter_claims(claim_runs))
 # over several sessions (each run resumable from its per-epoch checkpoint), and committed.
 
 # %%
-lg.report.provenance_table(results.values(), profile=cfg.profile)
+provenance = lg.report.provenance_table(results.values(), profile=cfg.profile)
+out.table(provenance, "provenance")
 
 # %%
 wall_times = lg.runs.wall_times(lg.patch.runs.groups(cfg), results)

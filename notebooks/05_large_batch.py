@@ -320,7 +320,8 @@ wall_times = lg.runs.wall_times(
 out.table(wall_times, "wall_times")
 
 # %%
-lg.report.provenance_table(results.values(), profile=cfg.profile)
+provenance = lg.report.provenance_table(results.values(), profile=cfg.profile)
+out.table(provenance, "provenance")
 
 # %%
 lg.downloads("large_batch")

@@ -19,7 +19,7 @@ from ..claims import Claim
 
 CLAIM_COLUMNS = ["chapter", "claim", "paper", "ours", "scale", "verdict", "why"]
 # The landing table leaves each verdict's reason to its chapter.
-LANDING_COLUMNS = CLAIM_COLUMNS[:-1]
+LANDING_COLUMNS = ["chapter", "claim", "verdict", "ours", "paper", "scale"]
 
 # What a profile is, in words without digits (tests/test_prose.py checks every rendered number).
 PROFILE_MEANING = {
