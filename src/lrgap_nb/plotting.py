@@ -28,7 +28,21 @@ PALETTE = {
     "S + noise": "tab:green",
     "LB (SB's epochs)": "tab:orange",
 }
-SIZES = {"single": (6.5, 3.6), "wide": (11.0, 3.8), "square": (5.0, 5.0)}
+# The book's article column is about 7 inches at the 100 dpi of a notebook's figures: a figure
+# no wider is shown at its own size, so a font of MIN_FONT_PT points reads as that on screen.
+PAGE_WIDTH_IN = 7.0
+MIN_FONT_PT = 9.0
+SIZES = {"single": (6.5, 3.6), "wide": (PAGE_WIDTH_IN, 3.4), "square": (5.0, 5.0)}
+STYLE = {
+    "font.size": 11,
+    "axes.titlesize": 11,
+    "axes.labelsize": 11,
+    "xtick.labelsize": 10,
+    "ytick.labelsize": 10,
+    "legend.fontsize": 10,
+    "legend.framealpha": 0.8,
+}
+plt.rcParams.update(STYLE)
 BAND = "mean ± one standard deviation across seeds"
 ANNEAL_STYLE = dict(color="grey", linestyle=":", linewidth=1.0)
 
@@ -38,18 +52,46 @@ def colour(name: str) -> str | None:
 
 
 def axes(ncols: int = 1, size: str = "single", **subplots) -> np.ndarray:
-    """A row of `ncols` axes at one of the book's sizes (width scales with the columns)."""
+    """A row of `ncols` axes at one of the book's sizes, never wider than the page (more than
+    two panels wrap into rows of two)."""
     width, height = SIZES[size]
+    nrows = int(np.ceil(ncols / 2)) if ncols > 2 else 1
     _, grid = plt.subplots(
-        1, ncols, figsize=(width * max(1, ncols / 2), height), squeeze=False, **subplots
-    )
-    return grid[0]
+        nrows, min(ncols, 2) if ncols > 2 else ncols,
+        figsize=(min(width * max(1, ncols / 2), PAGE_WIDTH_IN), height * nrows),
+        squeeze=False, **subplots,
+    )  # fmt: skip
+    flat = grid.ravel()
+    for extra in flat[ncols:]:
+        extra.set_visible(False)
+    return flat[:ncols]
+
+
+def legibility(fig) -> dict[str, float]:
+    """The figure's width and its smallest visible text, as drawn and as shown in the book's
+    column (a figure wider than the column is shrunk to fit it, and its text with it)."""
+    fig.canvas.draw()
+    sizes = [
+        t.get_fontsize()
+        for t in fig.findobj(lambda o: hasattr(o, "get_fontsize") and hasattr(o, "get_text"))
+        if t.get_visible() and t.get_text().strip()
+    ]
+    box = fig.get_tightbbox(fig.canvas.get_renderer())
+    width = float(box.width)
+    smallest = float(min(sizes)) if sizes else float("nan")
+    return {
+        "width (in)": round(width, 2),
+        "smallest text (pt)": smallest,
+        "smallest text on the page (pt)": round(smallest * min(1.0, PAGE_WIDTH_IN / width), 2),
+    }
 
 
 def rows(nrows: int, ncols: int = 2, size: str = "wide"):
     """A figure of `nrows` rows (one per network, say), each of the book's `size`; (fig, grid)."""
     width, height = SIZES[size]
-    return plt.subplots(nrows, ncols, figsize=(width, height * nrows), squeeze=False)
+    return plt.subplots(
+        nrows, ncols, figsize=(min(width, PAGE_WIDTH_IN), height * nrows), squeeze=False
+    )
 
 
 def band(
@@ -106,5 +148,5 @@ def history_panels(
         if gate is not None and gate[0] == column:
             mark_gate(ax, gate[1])
         ax.set(xlabel="epoch", ylabel=label)
-    grid[0].legend(fontsize="small")
+    grid[0].legend()
     return grid

@@ -54,9 +54,17 @@ class ChapterOutputs:
         return Table(table if show is None else show)
 
     def figure(self, axes, name: str) -> None:
-        """Write the figure holding `axes` (one axes or an array of them) as PNG and SVG."""
+        """Write the figure holding `axes` (one axes or an array of them) as PNG and SVG, and
+        its legibility in outputs/<chapter>/figures.csv (the book's tests read it)."""
+        from .. import plotting
+
         first = axes.flat[0] if hasattr(axes, "flat") else axes
         save_figure(first.figure, self.chapter, name)
+        path = paths.outputs_dir(self.chapter) / "figures.csv"
+        row = pd.DataFrame([{"figure": name, **plotting.legibility(first.figure)}])
+        if path.is_file():
+            row = pd.concat([pd.read_csv(path).query("figure != @name"), row])
+        row.to_csv(path, index=False)
 
 
 def outputs(chapter: str) -> ChapterOutputs:

@@ -49,7 +49,7 @@ def convex_contours(
             ax.plot(*final, marker="*", ms=12, color=colour)
         ax.plot(*beta_star, marker="x", color="k", ms=8)
         ax.set(title=title, xlabel="$\\beta_1$", ylabel="$\\beta_2$", aspect="equal")
-    axes[0].legend(loc="upper center", bbox_to_anchor=(1.05, -0.18), fontsize=8, frameon=False)
+    axes[0].legend(loc="upper center", bbox_to_anchor=(1.05, -0.18), frameon=False)
     return axes
 
 
@@ -89,10 +89,10 @@ def matched_map(frame, axes=None):
             i, j = rows.index((cell["design"], cell["n"])), lrs.index(cell["lr_large"])
             grid[i, j] = (cell["wins"] - cell["losses"]) / cell["datasets"]
             ax.text(j, i, f"{1000 * cell['mean difference']:+.0f}", ha="center", va="center",
-                    fontsize=6)  # fmt: skip
+                    fontsize=plotting.MIN_FONT_PT)  # fmt: skip
         image = ax.imshow(grid, cmap="RdBu", vmin=-1, vmax=1, aspect="auto")
-        ax.set_xticks(range(len(lrs)), [f"{lr:g}" for lr in lrs], rotation=90, fontsize=7)
+        ax.set_xticks(range(len(lrs)), [f"{lr:g}" for lr in lrs], rotation=90)
         ax.set(title=f"anneal after {step} steps", xlabel="initial LR")
-    axes[0].set_yticks(range(len(rows)), [f"{d}, n = {n}" for d, n in rows], fontsize=7)
+    axes[0].set_yticks(range(len(rows)), [f"{d}, n = {n}" for d, n in rows])
     axes[0].figure.colorbar(image, ax=list(axes), label="wins − losses of large then small (share)")
     return axes

@@ -61,7 +61,7 @@ def accuracy_curves(history: pd.DataFrame):
                 xlabel="epoch (0: the shared initial weights)",
                 ylabel="accuracy (%)",
             )
-        row[0].legend(fontsize=8, loc="lower right")
+        row[0].legend(loc="lower right")
     fig.tight_layout()
     return grid
 
@@ -97,6 +97,6 @@ def interpolation(frame: pd.DataFrame):
             twin.set_ylabel("accuracy (%)", color=ACCURACY)
             twin.set_ylim(0, 100)
             lines = ax.get_lines()[:2] + twin.get_lines()[:2]
-            ax.legend(lines, [line.get_label() for line in lines], fontsize=8, loc="center left")
+            ax.legend(lines, [line.get_label() for line in lines], loc="center left")
     fig.tight_layout()
     return grid

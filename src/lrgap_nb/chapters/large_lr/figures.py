@@ -26,7 +26,7 @@ def pilot(histories: Mapping[float, pd.DataFrame], chosen: float | None):
         axes[1].plot(h["epoch"], 100 * h["train_acc"], label=label, **style)
     axes[0].set(xlabel="epoch", ylabel="train loss (running mean)")
     axes[1].set(xlabel="epoch", ylabel="train accuracy (%, running)")
-    axes[1].legend(fontsize="small")
+    axes[1].legend()
     return axes
 
 
@@ -46,7 +46,7 @@ def gate_calibration(history: pd.DataFrame | None, gate: float, anneal_epoch: in
     plotting.mark_gate(ax, gate)
     plotting.mark_anneal(ax, anneal_epoch + 0.5, "anneal of the main runs")
     ax.set(xlabel="epoch", ylabel="accuracy (%)")
-    ax.legend(fontsize="small")
+    ax.legend()
     return ax
 
 
@@ -78,5 +78,5 @@ def size_curve(hist: Mapping[tuple[str, float, int], pd.DataFrame], images: Mapp
     ax.set(xscale="log", xlabel="training images", ylabel="final validation accuracy (%)")
     ax.set_xticks(sizes, [f"{n:,}" for n in sizes], minor=False)
     ax.set_xticks([], minor=True)
-    ax.legend(fontsize="small")
+    ax.legend()
     return ax

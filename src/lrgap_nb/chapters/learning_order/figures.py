@@ -41,7 +41,7 @@ def accuracy_curves(history: pd.DataFrame, algorithms: list[str], axes=None):
         ax.axhline(0.5, color="k", lw=0.6)
         ax.set(title=f"test accuracy, {group}")
     axes[0].set_ylabel("accuracy")
-    axes[0].legend(loc="lower right", fontsize=8)
+    axes[0].legend(loc="lower right")
     return axes
 
 
@@ -51,7 +51,7 @@ def curvature_curves(history: pd.DataFrame, algorithms: list[str], ax=None):
         (ax,) = plotting.axes(1)
     _curves(ax, history, "q_curvature", algorithms)
     ax.set(ylabel="Q-curvature", yscale="log")
-    ax.legend(fontsize=8)
+    ax.legend()
     return ax
 
 
@@ -63,7 +63,7 @@ def fit_curves(history: pd.DataFrame, algorithms: list[str], axes=None):
         _curves(ax, history, group, algorithms)
         ax.set(title=f"training accuracy, {group.removeprefix('train ')} examples")
     axes[0].set_ylabel("accuracy")
-    axes[0].legend(loc="lower right", fontsize=8)
+    axes[0].legend(loc="lower right")
     return axes
 
 
@@ -100,6 +100,6 @@ def regime_map(frame: pd.DataFrame):
         f"d={r['d']:g} N={r['N']:g} r={r['r']:g} η₁={r['η₁']:g} τ={r['τ_ξ']:.2g}"
         for _, r in frame.iterrows()
     ]
-    ax.set_yticks(range(len(labels)), labels, fontsize=7)
+    ax.set_yticks(range(len(labels)), labels)
     fig.colorbar(image, ax=ax, label="fraction of seeds")
     return ax
