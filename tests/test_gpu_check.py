@@ -115,3 +115,28 @@ def test_budget_cuts_a_run_and_skips_the_rest(
     assert list(table.status.str.split().str[0]) == ["interrupted", "skipped"]
     assert not list((tmp_path / "cache").glob("*/*.json"))  # nothing finished, nothing to pack
     assert not list((tmp_path / "cache").glob("*/*.claim"))  # the cut-off run let go of its key
+
+
+def test_committed_gpu_entries_are_the_paper_subset_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The H200 entries, packed under the label "full" on the subset, are the chapters' own runs
+    at "paper-subset": a run's key holds its training config, never the profile, so none moved."""
+    from lrgap_nb import paths
+    from lrgap_nb.chapters import chapter_config, get_chapter
+
+    monkeypatch.setenv("LRGAP_CACHE", str(tmp_path / "cache"))  # only committed entries count
+    gpu = {
+        (path.parent.name, path.stem)
+        for path in paths.committed_cache_dir().glob("*/*.json")
+        if "H200" in json.loads(path.read_text())["provenance"]["device"]
+    }
+    assert len(gpu) >= 6
+    runs = [
+        run
+        for name in ("patch", "large_lr")
+        for run in get_chapter(name).runs(chapter_config(name, "paper-subset"))
+    ]
+    found = {(run.kind, run.key) for run in runs if run.lookup() is not None}
+    assert gpu <= found
+    assert found <= gpu  # no CPU run is mistaken for a paper-width one

@@ -13,7 +13,7 @@ from typing import Any
 
 from . import paths, progress
 from .chapters import chapter_config, get_chapter, registry
-from .params import PROFILES, ParameterError, parameters_cell, parse_override
+from .params import PROFILES, ParameterError, parameters_cell, parse_override, profiles_of
 
 HIDDEN_IN_BOOK = ("parameters", "injected-parameters")  # tags of cells the book does not show
 
@@ -301,7 +301,8 @@ def build_html(strict: bool = True) -> Path:
 def cmd_list(_: argparse.Namespace) -> None:
     for chapter in registry().values():
         print(f"{chapter.name}  (notebooks/{chapter.notebook}.py)  {chapter.title}")
-        configs = {p: chapter_config(chapter.name, p) for p in PROFILES}
+        own = profiles_of(chapter.params_class())
+        configs = {p: chapter_config(chapter.name, p) for p in own}
         for field in dataclasses.fields(chapter.params_class())[1:]:  # after `profile`
             values = " | ".join(f"{p}: {getattr(c, field.name)!r}" for p, c in configs.items())
             print(f"    {field.name:<22} {values}")
@@ -336,8 +337,9 @@ def profile_for(name: str, requested: str) -> str:
     overnight or GPU results), so the book shows the largest scale computed, without training."""
     from .data import DataNotFoundError
 
-    larger = PROFILES[PROFILES.index(requested) + 1 :]
     chapter = get_chapter(name)
+    own = profiles_of(chapter.params_class())
+    larger = [p for p in own if PROFILES.index(p) > PROFILES.index(requested)]
     for profile in reversed(larger):
         try:
             runs = chapter.runs(chapter_config(name, profile))
@@ -345,17 +347,25 @@ def profile_for(name: str, requested: str) -> str:
             continue
         if runs and all(run.lookup() is not None for run in runs):
             return profile
-    return requested
+    return nearest_profile(name, requested)
+
+
+def nearest_profile(name: str, requested: str) -> str:
+    """`requested` if chapter `name` states it, else its largest profile below (a chapter without
+    a "paper-subset" profile builds at "overnight" when asked for it)."""
+    below = PROFILES[: PROFILES.index(requested) + 1]
+    return [p for p in profiles_of(get_chapter(name).params_class()) if p in below][-1]
 
 
 def cmd_build(args: argparse.Namespace) -> None:
     start = time.perf_counter()
     if not args.skip_run:
         for name in registry():  # every chapter is checked before any runs
-            check_before_running(name, chapter_config(name, args.profile))
+            check_before_running(name, chapter_config(name, nearest_profile(name, args.profile)))
         for name in registry():
-            profile = args.profile if args.exact_profile else profile_for(name, args.profile)
-            if profile != args.profile:
+            requested = nearest_profile(name, args.profile)
+            profile = requested if args.exact_profile else profile_for(name, requested)
+            if profile != requested:
                 print(f"{name}: every {profile}-profile run is cached; rendering it at {profile}")
             run_chapter(name, profile, {})
     ran = time.perf_counter() - start
