@@ -651,7 +651,7 @@ class Check:
         for name in self.options.steps:
             start = time.monotonic()
             if name in recorded:
-                m["skipped"][name] = f"passed in results/gpu/{recorded[name]['folder']}"
+                m["skipped"][name] = f"passed in {recorded[name]['folder']}"
                 print(f"{name}: skipped, {m['skipped'][name]}", flush=True)
                 continue
             try:

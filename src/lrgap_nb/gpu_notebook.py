@@ -27,6 +27,9 @@ JUPYTER = ("papermill", "nbclient", "nbformat", "ipykernel", "jupytext")
 PRESENT = ("torch", "torchvision", "numpy", "pandas", "scipy", "matplotlib", "seaborn", "pyyaml")
 PRESENT += ("tqdm",)
 PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_17_x86_64", "manylinux_2_28_x86_64")
+# pip download evaluates environment markers for the Python running it, not --python-version:
+# what the stack needs only on the target version is named when staging from another one.
+MARKER_ONLY = {"3.12": ("aiohttp",)}  # papermill: aiohttp>=3.9; python_version == "3.12"
 
 
 def _project(name: str) -> str:
@@ -41,7 +44,9 @@ def stage_wheels(target: Path, python: str = "3.12") -> list[Path]:
     command += ["--python-version", python, "--implementation", "cp", "--abi", f"cp{version}"]
     for platform in PLATFORMS:
         command += ["--platform", platform]
-    subprocess.run([*command, "-d", str(target), *JUPYTER], check=True)
+    here = f"{sys.version_info.major}.{sys.version_info.minor}"
+    extra = () if here == python else MARKER_ONLY.get(python, ())
+    subprocess.run([*command, "-d", str(target), *JUPYTER, *extra], check=True)
     for wheel in target.glob("*.whl"):
         if _project(wheel.name) in PRESENT:
             wheel.unlink()
@@ -78,7 +83,8 @@ def install(wheels: Path | None, prefix: Path) -> dict[str, str]:
         env["PYTHONPATH"] = os.pathsep.join([*sites, *filter(None, [env.get("PYTHONPATH")])])
         env["PATH"] = os.pathsep.join([*bins, env.get("PATH", "")])
     src = str(paths.project_root() / "src")
-    env["PYTHONPATH"] = os.pathsep.join([src, *filter(None, [env.get("PYTHONPATH")])])
+    rest = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p != src]
+    env["PYTHONPATH"] = os.pathsep.join([src, *rest])
     env["JUPYTER_PATH"] = str(prefix / "share" / "jupyter")
     kernel = [sys.executable, "-m", "ipykernel", "install", "--prefix", str(prefix)]
     subprocess.run([*kernel, "--name", "python3"], check=True, env=env, capture_output=True)

@@ -191,6 +191,7 @@ class Pool:
                 break
             if time.monotonic() >= stop_at:
                 rows += self._interrupt(running)
+                rows += [{**_row(i), "status": "skipped (budget used up)"} for i in pending]
                 break
             try:
                 index, what, value = self.outbox.get(timeout=POLL_S)
@@ -199,7 +200,8 @@ class Pool:
             item, row, started = running.pop(index)
             idle.append(index)
             if what == "done":
-                row.update(status="done", wall_s=value["wall_s"], **value["final"])
+                row.update(status="done", wall_s=value["wall_s"], computed=value["computed"])
+                row.update(value["final"])
             else:
                 row.update(status="failed", error=value.strip().splitlines()[-1][:300])
             row["elapsed_s"] = round(time.monotonic() - started, 1)

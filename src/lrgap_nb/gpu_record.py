@@ -60,8 +60,16 @@ def find(device: str, torch: str, print_: str, root: Path | None = None) -> dict
             continue
         for step in SKIPPABLE:
             if rec.get("passed", {}).get(step):
-                found[step] = {**rec, "folder": str(path.parent.relative_to(path.parents[2]))}
+                found[step] = {**rec, "folder": _shown(path.parent)}
     return found
+
+
+def _shown(folder: Path) -> str:
+    """`folder` relative to the project (results/gpu/...) when inside it."""
+    try:
+        return str(folder.resolve().relative_to(paths.project_root().resolve()))
+    except ValueError:
+        return str(folder)
 
 
 def folder_name(rec: dict[str, Any]) -> str:
