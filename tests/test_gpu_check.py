@@ -167,6 +167,17 @@ def test_a_run_is_skipped_when_its_estimate_exceeds_the_time_left(staged: Path) 
     assert rows[0]["status"].startswith("skipped (needs ~61 s")
 
 
+def test_the_level_chosen_finishes_the_most_work() -> None:
+    start = gpu_check.START_S
+    assert gpu_check.planned_images([10.0] * 3, 1, 1.0, 2 * (start + 10) + 1) == 20.0
+    assert gpu_check.planned_images([10.0] * 3, 3, 0.5, start + 20) == 30.0
+    # one long run: alone it fits, beside another it is too slow to finish
+    assert gpu_check.planned_images([100.0], 1, 2.0, start + 60) == 100.0
+    assert gpu_check.planned_images([100.0], 2, 1.2, start + 60) == 0.0
+    # a run that does not fit is passed over; a shorter one after it still runs
+    assert gpu_check.planned_images([100.0, 10.0], 1, 1.0, start + 20) == 10.0
+
+
 def test_paired_comparisons_come_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LRGAP_CACHE", str(tmp_path / "cache"))
     overrides = {name: dict(gpu_check.DRY.chapters[name]) for name in gpu_check.DRY.chapters}

@@ -467,11 +467,33 @@ class Estimate:
             self.rate[item.run.config.model] = work / row["elapsed_s"]
 
 
-def concurrency(pool: gpu_pool.Pool, sizes: Sizes, pending: int) -> tuple[pd.DataFrame, int]:
-    """Aggregate images/s at each level, and the best level (at most the runs pending)."""
+def planned_images(works: list[float], workers: int, per_run: float, left: float) -> float:
+    """Images of the runs that would finish: `works` (images each) in order, each to the worker
+    free first, at `per_run` images/s each, started only if it ends within `left` s (as
+    gpu_pool.Pool.execute does)."""
+    free = [0.0] * workers  # when each worker is next free
+    done = 0.0
+    for work in works:
+        seconds = START_S + work / per_run
+        first = min(range(workers), key=free.__getitem__)
+        if free[first] + seconds <= left:
+            free[first] += seconds
+            done += work
+    return done
+
+
+def concurrency(
+    pool: gpu_pool.Pool, sizes: Sizes, works: list[float], left: float
+) -> tuple[pd.DataFrame, int]:
+    """Aggregate images/s at each level, and the level that finishes the most of `works` (images
+    of the pending runs, in order) in `left` s: many runs at once are faster together but each
+    is slower, so a long run may no longer fit."""
     table = pd.DataFrame(pool.measure(sizes.burst, sizes.levels))
-    usable = table[table.concurrent <= pending]
-    best = int(usable.loc[usable.images_per_s.idxmax(), "concurrent"])
+    table["planned_images"] = [
+        planned_images(works, n, rate / EST_FACTOR, left)
+        for n, rate in zip(table.concurrent, table.per_run, strict=True)
+    ]
+    best = int(table.concurrent[table.planned_images.idxmax()])  # ties: the fewest workers
     table["best"] = table.concurrent == best
     return table, best
 
@@ -590,6 +612,7 @@ class Options:
     notebook: str = "patch"  # the chapter the notebook step executes
     wheels: Path | None = None  # the notebook step's wheel folder (None: this environment's)
     rerun: bool = False  # run correctness and speed even where a record says they passed
+    notebook_s: float = 150.0  # kept from the runs for a notebook step after them
 
     def __post_init__(self) -> None:
         unknown = [s for s in self.steps if s not in STEPS]
@@ -616,6 +639,7 @@ class Check:
         os.environ["LRGAP_PROGRESS"] = str((out / "progress.log").resolve())
         self.dev = device.pick_device()
         self.passed: dict[str, bool] = {}
+        self.current = ""  # the step running
         self.manifest: dict[str, Any] = {
             "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "device": device.device_name(self.dev),
@@ -655,6 +679,7 @@ class Check:
                 print(f"{name}: skipped, {m['skipped'][name]}", flush=True)
                 continue
             try:
+                self.current = name
                 getattr(self, f"step_{name}")()
             except Exception:
                 m["errors"][name] = traceback.format_exc()
@@ -677,23 +702,29 @@ class Check:
     def step_runs(self) -> None:
         """The parts' runs on a pool of workers; the concurrency measured first unless given."""
         items = gpu_plan.plan(self.options.parts, self.sizes.chapters)
-        pending = sum(item.run.lookup() is None for item in items)
+        pending = [item for item in items if item.run.lookup() is None]
         given = self.options.workers or self.sizes.workers
-        measure = self.options.workers is None and pending > 0
+        measure = self.options.workers is None and bool(pending)
         pool = gpu_pool.Pool(
-            max(self.sizes.levels) if measure else min(given or 1, max(pending, 1))
+            max(self.sizes.levels) if measure else min(given or 1, max(len(pending), 1))
         )
+        stop_at = self.stop_at - (self.options.notebook_s if "notebook" in self.later() else 0)
         rows: list[dict[str, Any]] = []
+        estimate = Estimate(None)
         try:
             per_run = None
             if measure:
-                table, best = concurrency(pool, self.sizes, pending)
+                works = [w for w in map(estimate.work, pending) if w is not None]
+                left = (
+                    stop_at - time.monotonic() - len(self.sizes.levels) * self.sizes.burst.seconds
+                )
+                table, best = concurrency(pool, self.sizes, works, left)
                 table["used"] = table.concurrent == min(given or best, max(self.sizes.levels))
                 self.write("concurrency", table, {"burst": dataclasses.asdict(self.sizes.burst)})
                 per_run = float(table.loc[table.used, "per_run"].iloc[0])
                 pool.shrink(int(table.loc[table.used, "concurrent"].iloc[0]))
                 self.pack()
-            estimate = Estimate(per_run)
+            estimate.default = per_run / EST_FACTOR if per_run else None
 
             def finished(item: gpu_plan.Item, row: dict[str, Any]) -> None:
                 estimate.learn(item, row)
@@ -701,10 +732,15 @@ class Check:
                 self.write("runs", pd.DataFrame(rows), {"workers": len(pool.workers)})
                 self.pack()
 
-            table = pd.DataFrame(pool.execute(items, self.stop_at, estimate, finished))
+            table = pd.DataFrame(pool.execute(items, stop_at, estimate, finished))
         finally:
             pool.close()
         self.write("runs", table, {"parts": self.options.parts})
+
+    def later(self) -> tuple[str, ...]:
+        """The steps after the one running now."""
+        steps = self.options.steps
+        return steps[steps.index(self.current) + 1 :]
 
     def step_notebook(self) -> None:
         """One chapter through papermill in a Jupyter stack installed from wheels, then packed."""
@@ -756,6 +792,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--workers", type=int, help="runs at once (default: the best measured)")
     parser.add_argument("--notebook", default="patch", help="the notebook step's chapter")
+    parser.add_argument(
+        "--notebook-s", type=float, default=150.0, help="s kept from the runs for the notebook step"
+    )
     parser.add_argument("--dry-run", action="store_true", help="toy sizes on the CPU")
     parser.add_argument("--stage-data", action="store_true", help=f"copy the data to {STAGE_DIR}/")
     parser.add_argument(
@@ -794,6 +833,7 @@ def main(argv: list[str] | None = None) -> int:
             parts=_listed(args.parts, gpu_plan.PARTS if args.dry_run else Options.parts),
             workers=args.workers,
             notebook=args.notebook,
+            notebook_s=args.notebook_s,
             wheels=wheels if any(wheels.glob("*.whl")) else None,
             rerun=args.rerun,
         )
