@@ -483,12 +483,13 @@ def planned_images(works: list[float], workers: int, per_run: float, left: float
 
 
 def concurrency(
-    pool: gpu_pool.Pool, sizes: Sizes, works: list[float], left: float
+    pool: gpu_pool.Pool, sizes: Sizes, works: list[float], stop_at: float
 ) -> tuple[pd.DataFrame, int]:
     """Aggregate images/s at each level, and the level that finishes the most of `works` (images
-    of the pending runs, in order) in `left` s: many runs at once are faster together but each
+    of the pending runs, in order) by `stop_at`: many runs at once are faster together but each
     is slower, so a long run may no longer fit."""
     table = pd.DataFrame(pool.measure(sizes.burst, sizes.levels))
+    left = stop_at - time.monotonic()
     table["planned_images"] = [
         planned_images(works, n, rate / EST_FACTOR, left)
         for n, rate in zip(table.concurrent, table.per_run, strict=True)
@@ -715,10 +716,7 @@ class Check:
             per_run = None
             if measure:
                 works = [w for w in map(estimate.work, pending) if w is not None]
-                left = (
-                    stop_at - time.monotonic() - len(self.sizes.levels) * self.sizes.burst.seconds
-                )
-                table, best = concurrency(pool, self.sizes, works, left)
+                table, best = concurrency(pool, self.sizes, works, stop_at)
                 table["used"] = table.concurrent == min(given or best, max(self.sizes.levels))
                 self.write("concurrency", table, {"burst": dataclasses.asdict(self.sizes.burst)})
                 per_run = float(table.loc[table.used, "per_run"].iloc[0])
