@@ -105,8 +105,8 @@ DRY = Sizes(
         "patch": {**_TOY, "anneal_epoch": 0, "n_patch_eval": 16, "reference_fractions": (0.5,)},
         "large_batch": {
             "seeds": (0,),
-            "cifar_train_size": 40,
-            "cifar_small_batch": 8,
+            "cifar_train_size": 80,  # SB 4, LB 10% of it: 8
+            "cifar_small_batch": 4,
             "max_epochs": 1,
             "probe_size": 16,
             "bn_batch": 16,
