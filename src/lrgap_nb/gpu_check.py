@@ -441,8 +441,8 @@ class Estimate:
     chosen concurrency (below its burst's by EST_FACTOR), then at the rate its network's finished
     runs reached. A run of another kind (large batch: trained to a gate) gets 0: it is tried."""
 
-    def __init__(self, per_run_images_s: float | None) -> None:
-        self.default = per_run_images_s / EST_FACTOR if per_run_images_s else None
+    def __init__(self, per_run_images_s: float | None = None) -> None:
+        self.default = per_run_images_s / EST_FACTOR if per_run_images_s else None  # images/s
         self.rate: dict[str, float] = {}  # network -> images/s of its finished runs
         self.images: dict[tuple, int] = {}  # training images by dataset and subset
 
@@ -711,18 +711,17 @@ class Check:
         )
         stop_at = self.stop_at - (self.options.notebook_s if "notebook" in self.later() else 0)
         rows: list[dict[str, Any]] = []
-        estimate = Estimate(None)
+        estimate = Estimate()  # its rate is set once the bursts are measured
         try:
-            per_run = None
             if measure:
                 works = [w for w in map(estimate.work, pending) if w is not None]
                 table, best = concurrency(pool, self.sizes, works, stop_at)
                 table["used"] = table.concurrent == min(given or best, max(self.sizes.levels))
                 self.write("concurrency", table, {"burst": dataclasses.asdict(self.sizes.burst)})
-                per_run = float(table.loc[table.used, "per_run"].iloc[0])
-                pool.shrink(int(table.loc[table.used, "concurrent"].iloc[0]))
+                used = table[table.used].iloc[0]
+                estimate.default = float(used.per_run) / EST_FACTOR
+                pool.shrink(int(used.concurrent))
                 self.pack()
-            estimate.default = per_run / EST_FACTOR if per_run else None
 
             def finished(item: gpu_plan.Item, row: dict[str, Any]) -> None:
                 estimate.learn(item, row)
