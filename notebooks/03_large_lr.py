@@ -41,7 +41,7 @@ except ImportError:
     subprocess.run([*pip, f"lrgap-nb @ git+{repository}"], check=True)
 
 # %% tags=["parameters"]
-profile: str = "smoke"  # smoke | cpu | overnight | full; each None takes its value
+profile: str = "smoke"  # smoke | cpu | overnight | paper-subset | full; each None takes its value
 seeds: list = None  # training seeds of every reported run (not given in the paper)
 dataset: str = None  # training data (cifar10_synthetic: random images of the same shape, smoke only) (paper: cifar10)
 train_subset: int = None  # first images of the training set kept (none: all) (paper: —)

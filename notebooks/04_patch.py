@@ -47,7 +47,7 @@ except ImportError:
     subprocess.run([*pip, f"lrgap-nb @ git+{repository}"], check=True)
 
 # %% tags=["parameters"]
-profile: str = "smoke"  # smoke | cpu | overnight | full; each None takes its value
+profile: str = "smoke"  # smoke | cpu | overnight | paper-subset | full; each None takes its value
 seeds: list = None  # training seeds of every reported run (not given in the paper)
 dataset: str = None  # clean images the patches are added to (cifar10_synthetic: random images, smoke only) (paper: cifar10)
 train_subset: int = None  # first training images kept (none: all) (paper: —)

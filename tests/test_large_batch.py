@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import torch
 
-from lrgap_nb import stats, train
+from lrgap_nb import data, results, stats, train
 from lrgap_nb.book import run as book_run
 from lrgap_nb.chapters import chapter_config
 from lrgap_nb.chapters.large_batch import claims as lb_claims
@@ -391,3 +391,22 @@ def test_the_claims_scale_names_a_narrowed_network() -> None:
         f"overnight: C1 at width {cfg.conv_width} (adam) on mnist (200 train), batches 10 / 100, "
         "3 seeds"
     )
+
+
+def test_papers_single_start_phi_is_added_and_leaves_the_rest_unchanged(env: Path) -> None:
+    """paper_phi: Keskar's phi from the solution alone, f on all 200 training images; the rest of
+    the payload is what the run computes without it (the option sits outside the key too)."""
+    short = dataclasses.replace(
+        TINY, max_epochs=2, budget_control=False, interpolation_points=0, power_iters=2
+    )
+    plain = json.loads(results._canonical(lb.sb_lb_payload(short)))
+    with_phi = lb.sb_lb_payload(dataclasses.replace(short, paper_phi=True))
+    with_phi = json.loads(results._canonical(with_phi))
+    rows = with_phi.pop("paper_phi")
+    assert with_phi == plain
+    assert {(r["batch"], r["epsilon"]) for r in rows} == {
+        (b, e) for b in ("SB", "LB") for e in short.epsilons
+    }
+    assert all(r["examples"] == 200 and r["iterations"] <= short.lbfgs_iters for r in rows)
+    assert all(r["phi"] >= 0 and r["fmax"] >= r["f0"] for r in rows)
+    assert "paper_phi" not in results.config_dict(TINY)

@@ -22,14 +22,15 @@ class Refuse(importlib.abc.MetaPathFinder):
             raise ModuleNotFoundError(f"{{name}} is not installed on the GPU machine", name=name)
 
 sys.meta_path.insert(0, Refuse())
-import lrgap_nb.data, lrgap_nb.gpu_check, lrgap_nb.models, lrgap_nb.train
-from lrgap_nb import gpu_check
+import lrgap_nb.data, lrgap_nb.gpu_check, lrgap_nb.gpu_pool, lrgap_nb.models, lrgap_nb.train
+from lrgap_nb import gpu_plan
 
-runs = gpu_check.chapter_runs("cifar10_subset", {{}})
-assert set(runs) == {{"patch", "large_lr"}} and all(runs.values()), runs
-for run in (r for by_key in runs.values() for r in by_key.values()):
-    assert run.config.model == "wrn16_10" and run.config.model_width is None, run  # paper width
-    assert "cifar10_subset" in run.config.dataset, run
+items = gpu_plan.plan(("paper", "widths"), {{}})  # large_batch checks its data first
+assert {{i.chapter for i in items}} == {{"patch", "large_lr"}}, items
+for item in (i for i in items if i.part == "paper"):
+    config = getattr(item.run.config, "config", item.run.config)
+    assert config.model == "wrn16_10" and config.model_width is None, item  # paper width
+    assert "cifar10_subset" in config.dataset, item
 """
 
 

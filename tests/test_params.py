@@ -4,22 +4,42 @@ import math
 import pytest
 
 from lrgap_nb.chapters import chapter_config, registry
-from lrgap_nb.params import PROFILES, ParameterError, parameters_cell, parse_override
+from lrgap_nb.params import (
+    PROFILES,
+    REQUIRED_PROFILES,
+    ParameterError,
+    parameters_cell,
+    parse_override,
+    profiles_of,
+)
 
 
 @pytest.mark.parametrize("name", list(registry()))
 @pytest.mark.parametrize("profile", PROFILES)
-def test_every_chapter_resolves_at_every_profile(name, profile):
+def test_every_chapter_resolves_at_every_profile_it_states(name, profile):
+    if profile not in profiles_of(registry()[name].params_class()):
+        with pytest.raises(ParameterError, match=f"'profile' is '{profile}'"):
+            chapter_config(name, profile)
+        return
     cfg = chapter_config(name, profile)
     assert cfg.profile == profile
     assert dataclasses.is_dataclass(cfg)
+
+
+def test_paper_subset_is_the_papers_setting_on_the_subset():
+    for name in ("patch", "large_lr"):
+        subset, full = chapter_config(name, "paper-subset"), chapter_config(name, "full")
+        assert subset.dataset == "cifar10_subset" and full.dataset == "cifar10"
+        assert (subset.model, subset.model_width, subset.epochs) == (
+            full.model, full.model_width, full.epochs
+        )  # fmt: skip
 
 
 @pytest.mark.parametrize("chapter", list(registry().values()), ids=lambda c: c.name)
 def test_profiles_are_differences_from_the_papers_setting(chapter):
     cls = chapter.params_class()
     names = {f.name for f in dataclasses.fields(cls)}
-    assert set(cls.profiles) == set(PROFILES)
+    assert set(REQUIRED_PROFILES) <= set(cls.profiles) <= set(PROFILES)
     for profile, differences in cls.profiles.items():
         assert set(differences) <= names - {"profile"}, profile
         defaults = {f.name: f.default for f in dataclasses.fields(cls)}
@@ -86,6 +106,8 @@ def test_bad_parameters_fail_with_the_parameter_named(overrides, message):
 def test_unknown_profile_lists_the_allowed_ones():
     with pytest.raises(ParameterError, match="allowed values: smoke, cpu, overnight, full"):
         chapter_config("convex", "laptop")
+    with pytest.raises(ParameterError, match="overnight, paper-subset, full"):
+        chapter_config("patch", "laptop")
 
 
 def test_unknown_chapter():
@@ -109,3 +131,11 @@ def test_cli_overrides_keep_their_types(text, expected):
 def test_cli_override_without_equals_sign_is_rejected():
     with pytest.raises(ParameterError, match="expected key=value"):
         parse_override("lr_large")
+
+
+def test_a_chapter_without_paper_subset_builds_at_its_largest_profile_below():
+    from lrgap_nb import cli
+
+    assert cli.nearest_profile("convex", "paper-subset") == "overnight"
+    assert cli.nearest_profile("patch", "paper-subset") == "paper-subset"
+    assert cli.nearest_profile("convex", "full") == "full"

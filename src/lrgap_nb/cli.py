@@ -12,9 +12,9 @@ from typing import Any
 from . import paths
 from .book.build import build_html
 from .book.pair import pair_chapter
-from .book.run import RunFailed, check_before_running, profile_for, run_chapter
+from .book.run import RunFailed, check_before_running, nearest_profile, profile_for, run_chapter
 from .chapters import chapter_config, get_chapter, registry
-from .params import PROFILES, ParameterError, parse_override
+from .params import PROFILES, ParameterError, parse_override, profiles_of
 
 
 def positive_int(text: str) -> int:
@@ -42,7 +42,8 @@ def parse_overrides(texts: list[str]) -> dict[str, Any]:
 def cmd_list(_: argparse.Namespace) -> None:
     for chapter in registry().values():
         print(f"{chapter.name}  (notebooks/{chapter.notebook}.py)  {chapter.title}")
-        configs = {p: chapter_config(chapter.name, p) for p in PROFILES}
+        own = profiles_of(chapter.params_class())
+        configs = {p: chapter_config(chapter.name, p) for p in own}
         for field in dataclasses.fields(chapter.params_class())[1:]:  # after `profile`
             values = " | ".join(f"{p}: {getattr(c, field.name)!r}" for p, c in configs.items())
             print(f"    {field.name:<22} {values}")
@@ -106,14 +107,13 @@ def cmd_gpu_check(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> None:
     start = time.perf_counter()
     if not args.skip_run:
-        profiles = {
-            name: args.profile if args.exact_profile else profile_for(name, args.profile)
-            for name in registry()
-        }
-        for name, profile in profiles.items():  # every chapter is checked before any runs; data
-            check_before_running(name, chapter_config(name, profile))  # only for runs not cached
+        profiles = {}
+        for name in registry():  # every chapter is checked before any runs; data only for
+            requested = nearest_profile(name, args.profile)  # the runs not cached
+            profiles[name] = requested if args.exact_profile else profile_for(name, requested)
+            check_before_running(name, chapter_config(name, profiles[name]))
         for name, profile in profiles.items():
-            if profile != args.profile:
+            if profile != nearest_profile(name, args.profile):
                 print(f"{name}: every {profile}-profile run is cached; rendering it at {profile}")
             run_chapter(name, profile, {})
     ran = time.perf_counter() - start

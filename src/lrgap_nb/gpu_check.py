@@ -3,17 +3,19 @@
 A GPU is lent for minutes at a time, so this is one command that finishes within its budget and
 leaves at most 8 files of at most 16 MiB (README: "A GPU for a few minutes"):
 
-    python -m lrgap_nb.gpu_check --stage-data                # here: copy the data to .gpu_data/
+    python -m lrgap_nb.gpu_check --stage-data --stage-wheels  # here: data and wheels, git-ignored
     PYTHONPATH=src LRGAP_DATA=.gpu_data python -m lrgap_nb.gpu_check \
-        --out /tmp/gpu_check --pack-dir "$OUT" --budget-s 450  # on the GPU, nothing installed
-    python -m lrgap_nb.gpu_check unpack results.tar.gz       # here: into results/committed/
+        --out /tmp/gpu_check --pack-dir "$OUT" --budget-s 500   # on the GPU, nothing installed
+    python -m lrgap_nb.gpu_check unpack results.tar.gz         # here: into results/committed/
 
-(a) correctness: a short WRN-16-4 training in float32 against the project's path (bf16 autocast,
-channels_last, cudnn.benchmark) and, in a subprocess with a time limit, with torch.compile; plus
-the parameter counts and the path's promised settings, observed. (b) speed: images/s of the
-device-resident path against a DataLoader + PIL loop, and achieved TFLOP/s against a bf16 matmul
-ceiling measured in the same run. (c) results: the large-LR and patch chapters at profile "full"
-on the 5,085-image subset, through the results cache, as many as the budget allows.
+Steps (`--steps`, in order): correctness, a short WRN-16-4 training in float32 against the
+project's path (bf16 autocast, channels_last, cudnn.benchmark) and, in a subprocess with a time
+limit, with torch.compile, plus parameter counts and the path's settings, observed; speed,
+images/s of the device-resident path against a DataLoader + PIL loop and TFLOP/s against a bf16
+matmul ceiling; runs, the aggregate images/s of 1, 2, 4 and 8 runs at once (gpu_pool), then the
+runs of `--parts` (gpu_plan) on the best number of workers while the budget lasts; notebook, one
+chapter through papermill from a wheel folder (gpu_notebook). Correctness and speed are skipped
+where results/gpu/ records them passed with this device, torch and training path (gpu_record).
 `--dry-run` runs every step at toy sizes on the CPU (tests/test_gpu_check.py).
 """
 
@@ -46,7 +48,8 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
-from . import data, device, models, paths, results, train
+from . import data, device, gpu_plan, gpu_pool, gpu_record, models, paths, results, train
+from .params import ParameterError
 
 SUBSET_FILE = "cifar-10-subset/cifar10_subset.npz"  # all the check reads (no MNIST)
 STAGE_DIR = ".gpu_data"  # git-ignored, carried to the GPU machine inside the repository
@@ -75,7 +78,11 @@ class Sizes:
     loader_timed: int = 10  # timed steps, DataLoader path
     matmul_sizes: tuple[int, ...] = (4096, 8192)  # square bf16 matmuls for the ceiling
     matmul_reps: int = 20
+    levels: tuple[int, ...] = gpu_pool.LEVELS  # concurrent runs measured
+    burst: gpu_pool.Burst = gpu_pool.Burst()  # the paper runs' network, timed at each level
+    workers: int | None = None  # runs at once (None: the best level measured)
     chapters: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
+    notebook_profile: str = "paper-subset"  # the profile the notebook step renders
 
 
 _TOY = {"model_width": 1, "epochs": 1, "train_subset": 32, "seeds": (0,)}  # one epoch, one seed
@@ -90,30 +97,29 @@ DRY = Sizes(
     loader_timed=2,
     matmul_sizes=(64,),
     matmul_reps=2,
+    levels=(1, 2),
+    burst=gpu_pool.Burst(width=1, batch_size=8, warmup=1, seconds=0.5),
+    workers=2,  # two runs side by side, whatever two shared cores measure
     chapters={
-        "large_lr": {**_TOY, "lr_milestones": (0,)},
-        "patch": {**_TOY, "anneal_epoch": 0, "n_patch_eval": 16},
+        "large_lr": {**_TOY, "lr_milestones": (0,), "pilot_lrs": (0.1,), "pilot_epochs": 2},
+        "patch": {**_TOY, "anneal_epoch": 0, "n_patch_eval": 16, "reference_fractions": (0.5,)},
+        "large_batch": {
+            "seeds": (0,),
+            "cifar_train_size": 80,  # SB 4, LB 10% of it: 8
+            "cifar_small_batch": 4,
+            "max_epochs": 1,
+            "probe_size": 16,
+            "bn_batch": 16,
+            "subspace_dim": 4,
+            "lbfgs_iters": 2,
+            "power_iters": 2,
+            "interpolation_points": 2,
+            "line_size": 16,
+            "conv_width": 4,
+        },
     },
+    notebook_profile="smoke",
 )
-
-
-def chapter_runs(dataset: str, overrides: Mapping[str, Mapping[str, Any]]) -> dict[str, dict]:
-    """chapter -> (method, seed) -> Run of the patch and large-LR comparisons at profile "full".
-
-    The one place that knows how the chapters build their runs: each chapter's own Runs (the
-    patch runner registers its datasets), those of its `main_configs`. Patch first (60 epochs
-    against 200), so a short budget still brings back complete method comparisons.
-    """
-    from .chapters import chapter_config, get_chapter
-
-    out = {}
-    for name in ("patch", "large_lr"):
-        chapter = get_chapter(name)
-        cfg = chapter_config(name, "full", dataset=dataset, **overrides.get(name, {}))
-        runs = {run.config: run for run in chapter.runs(cfg)}
-        main = chapter.module("runs").main_configs(cfg)
-        out[name] = {key: runs[config] for key, config in main.items()}
-    return out
 
 
 # --- (a) correctness ------------------------------------------------------------------------
@@ -424,87 +430,73 @@ def speed(sizes: Sizes, dev: torch.device) -> tuple[pd.DataFrame, dict]:
     return table, details
 
 
-# --- (c) paper-width results ----------------------------------------------------------------
+# --- (c) runs, several at once ---------------------------------------------------------------
+
+EST_FACTOR = 1.6  # burst images/s over a run's (H200: 12.3k against 7.6-8.1k; evaluation)
+START_S = 10.0  # a run's data and model set-up in a warm worker
 
 
-class BudgetExceeded(Exception):
-    """The check's time budget ran out inside a training run."""
+class Estimate:
+    """Seconds a run needs next to the others: its epochs x images at the per-run rate of the
+    chosen concurrency (below its burst's by EST_FACTOR), then at the rate its network's finished
+    runs reached. A run of another kind (large batch: trained to a gate) gets 0: it is tried."""
+
+    def __init__(self, per_run_images_s: float | None = None) -> None:
+        self.default = per_run_images_s / EST_FACTOR if per_run_images_s else None  # images/s
+        self.rate: dict[str, float] = {}  # network -> images/s of its finished runs
+        self.images: dict[tuple, int] = {}  # training images by dataset and subset
+
+    def work(self, item: gpu_plan.Item) -> float | None:
+        """Images the run trains on (epochs x training images); None for another kind."""
+        config = item.run.config
+        if not isinstance(config, train.TrainConfig):
+            return None
+        data_key = (config.dataset, config.subset, config.subset_mode, config.subset_seed)
+        if data_key not in self.images:
+            self.images[data_key] = len(train.load_data(config)["train"])
+        return config.epochs * self.images[data_key]
+
+    def __call__(self, item: gpu_plan.Item) -> float:
+        work = self.work(item)
+        rate = self.rate.get(getattr(item.run.config, "model", ""), self.default)
+        return 0.0 if work is None or rate is None else START_S + work / rate
+
+    def learn(self, item: gpu_plan.Item, row: dict[str, Any]) -> None:
+        work = self.work(item)
+        if work is not None and row.get("status") == "done":
+            self.rate[item.run.config.model] = work / row["elapsed_s"]
 
 
-@contextlib.contextmanager
-def deadline(seconds: float) -> Iterator[None]:
-    """Raise BudgetExceeded in the block after `seconds` (SIGALRM: main thread, POSIX)."""
+def planned_images(works: list[float], workers: int, per_run: float, left: float) -> float:
+    """Images of the runs that would finish: `works` (images each) in order, each to the worker
+    free first, at `per_run` images/s each, started only if it ends within `left` s (as
+    gpu_pool.Pool.execute does)."""
+    free = [0.0] * workers  # when each worker is next free
+    done = 0.0
+    for work in works:
+        seconds = START_S + work / per_run
+        first = min(range(workers), key=free.__getitem__)
+        if free[first] + seconds <= left:
+            free[first] += seconds
+            done += work
+    return done
 
-    def stop(signum: int, frame: Any) -> None:
-        raise BudgetExceeded(f"budget of {seconds:.0f} s used up")
 
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-3))
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-def paper_runs(sizes: Sizes) -> list[dict[str, Any]]:
-    """Chapter, method, seed and Run of every run; all methods of a seed before the next."""
-    runs = [
-        {"chapter": chapter, "method": method, "seed": seed, "run": run}
-        for chapter, by_key in chapter_runs("cifar10_subset", sizes.chapters).items()
-        for (method, seed), run in by_key.items()
+def concurrency(
+    pool: gpu_pool.Pool, sizes: Sizes, works: list[float], stop_at: float
+) -> tuple[pd.DataFrame, int]:
+    """Aggregate images/s at each level, and the level that finishes the most of `works` (images
+    of the pending runs, in order) by `stop_at`: many runs at once are faster together but each
+    is slower, so a long run may no longer fit."""
+    table = pd.DataFrame(pool.measure(sizes.burst, sizes.levels))
+    left = stop_at - time.monotonic()
+    table["planned_images"] = [
+        planned_images(works, n, rate / EST_FACTOR, left)
+        for n, rate in zip(table.concurrent, table.per_run, strict=True)
     ]
-    return sorted(runs, key=lambda r: r["seed"])
-
-
-def run_paper(
-    runs: list[dict[str, Any]], stop_at: float, speeds: pd.DataFrame | None
-) -> pd.DataFrame:
-    """Train each run through the results cache while the budget lasts (time.monotonic).
-
-    A run is skipped when its estimate (the chapter's last measured s/epoch, else 1.5x its
-    training images at the speed table's rate) exceeds the time left; one cut off by the budget
-    stays a checkpoint and is not packed.
-    """
-    per_epoch: dict[str, float] = {}
-    rows = []
-    for run in runs:
-        config = run["run"].config
-        row = {k: run[k] for k in ("chapter", "method", "seed")}
-        row.update(key=run["run"].key, epochs=config.epochs)
-        left = stop_at - time.monotonic()
-        guess = per_epoch.get(run["chapter"], _first_guess(config, speeds)) * config.epochs
-        if run["run"].lookup() is not None:
-            row["status"] = "cached before"
-        elif guess > left:
-            row["status"] = f"skipped (needs ~{guess:.0f} s, {max(left, 0):.0f} s left)"
-        else:
-            try:
-                with deadline(left):
-                    result = run["run"].execute()
-            except BudgetExceeded:
-                row["status"] = "interrupted (checkpoint kept, not packed)"
-            else:
-                wall = result.provenance["wall_time_s"]
-                per_epoch[run["chapter"]] = wall / config.epochs
-                row.update(status="done", wall_s=wall, **result.payload["final"])
-        print({k: v for k, v in row.items() if k != "key"}, flush=True)
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def _first_guess(config: train.TrainConfig, speeds: pd.DataFrame | None) -> float:
-    """Seconds per epoch before any run of the chapter has finished (0: no estimate, try it)."""
-    if speeds is None:
-        return 0.0
-    match = speeds[
-        (speeds.model == config.model)
-        & (speeds.batch_size == config.batch_size)
-        & (speeds.pipeline == "device-resident")
-    ]
-    if match.empty:
-        return 0.0
-    return 1.5 * len(train.load_data(config)["train"]) / match.images_per_s.iloc[0]
+    best = int(table.concurrent[table.planned_images.idxmax()])  # ties: the fewest workers
+    table["best"] = table.concurrent == best
+    return table, best
 
 
 # --- packing ----------------------------------------------------------------------------------
@@ -521,44 +513,49 @@ def _staged() -> dict[str, Any]:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
-def pack(cache: Path, pack_dir: Path, manifest: dict[str, Any]) -> list[Path]:
-    """Every finished cache entry (verified, byte for byte) and the tables into PACK.
+def pack(cache: Path, pack_dir: Path, tables: Path, manifest: dict[str, Any]) -> list[Path]:
+    """Every finished cache entry (verified, byte for byte), the CSV tables in `pack_dir` and the
+    details in `tables` (JSON, the executed notebook) into PACK.
 
     Returns the files in `pack_dir`, all of which must come back from the GPU machine.
     """
     entries = {}
     for path in sorted(cache.glob("*/*.json")):
+        if path.parent.name == "checkpoints":  # a large-batch run's finished probes
+            continue
         entry = results.read_entry(path, path.parent.name, path.stem)
         entries[f"entries/{entry.kind}/{entry.key}.json"] = path.read_bytes()
     manifest = {**manifest, "staged": _staged(), "entries": sorted(entries)}
     (pack_dir / "manifest.json").write_text(json.dumps(manifest, indent=1, default=str))
-    tables = sorted(p for p in pack_dir.iterdir() if p.name != PACK and not p.name.startswith("."))
+    shown = sorted(p for p in pack_dir.iterdir() if p.name != PACK and not p.name.startswith("."))
+    details = sorted(p for p in tables.glob("*") if p.is_file()) if tables.is_dir() else []
     fd, tmp = tempfile.mkstemp(dir=pack_dir, prefix=".pack.", suffix=".tmp")
     with os.fdopen(fd, "wb") as handle, tarfile.open(fileobj=handle, mode="w:gz") as tar:
-        members = {**entries, **{f"tables/{p.name}": p.read_bytes() for p in tables}}
+        members = {**entries, **{f"tables/{p.name}": p.read_bytes() for p in shown + details}}
         for name, blob in members.items():
             info = tarfile.TarInfo(name)
             info.size, info.mtime = len(blob), int(time.time())
             tar.addfile(info, io.BytesIO(blob))
     os.replace(tmp, pack_dir / PACK)
-    files = [*tables, pack_dir / PACK]
+    files = [*shown, pack_dir / PACK]
     too_big = [p.name for p in files if p.stat().st_size > MAX_BYTES]
     if len(files) > MAX_FILES or too_big:
         raise RuntimeError(f"pack has {len(files)} files (max {MAX_FILES}); over 16 MiB: {too_big}")
     return files
 
 
-def unpack(archive: Path, into: Path) -> list[Path]:
-    """Verified entries of a pack into `into`/<kind>/; refuses (writing nothing) if any differs."""
+def unpack(archive: Path, into: Path, records: Path | None = None) -> list[Path]:
+    """Verified entries of a pack into `into`/<kind>/; refuses (writing nothing) if any differs.
+
+    The pack's tables and its record go to `records`/<date>-<device>/ (default results/gpu), so
+    a later check can skip the steps this one passed (gpu_record).
+    """
     with tarfile.open(archive, "r:gz") as tar:
-        blobs = {
-            m.name: tar.extractfile(m).read()
-            for m in tar.getmembers()
-            if m.isfile() and ENTRY.fullmatch(m.name)
-        }
+        blobs = {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
+    entries = {name: blob for name, blob in blobs.items() if ENTRY.fullmatch(name)}
     new, conflicts = {}, []
     with tempfile.TemporaryDirectory() as tmp:
-        for name, blob in sorted(blobs.items()):
+        for name, blob in sorted(entries.items()):
             kind, key = ENTRY.fullmatch(name).groups()
             probe = Path(tmp) / f"{kind}-{key}.json"
             probe.write_bytes(blob)
@@ -573,7 +570,16 @@ def unpack(archive: Path, into: Path) -> list[Path]:
     for target, blob in new.items():
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(blob)
-    print(f"{len(new)} new entries in {into} ({len(blobs) - len(new)} already there)")
+    print(f"{len(new)} new entries in {into} ({len(entries) - len(new)} already there)")
+    manifest = json.loads(blobs.get("tables/manifest.json", b"{}"))
+    if "record" in manifest:
+        folder = (records or gpu_record.records_dir()) / gpu_record.folder_name(manifest["record"])
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / gpu_record.RECORD).write_text(json.dumps(manifest["record"], indent=1) + "\n")
+        for name, blob in blobs.items():
+            if name.startswith("tables/") and name.endswith(".csv"):
+                (folder / Path(name).name).write_bytes(blob)
+        print(f"record and tables in {folder}")
     return list(new)
 
 
@@ -594,58 +600,172 @@ def stage_data(source: Path, target: Path) -> Path:
     return target
 
 
-def _write(table: pd.DataFrame, details: dict, pack_dir: Path, name: str) -> None:
-    table.to_csv(pack_dir / f"{name}.csv", index=False)
-    record = {"table": table.to_dict("records"), **details}
-    (pack_dir / f"{name}.json").write_text(json.dumps(record, indent=1, default=str))
+STEPS = ("correctness", "speed", "runs", "notebook")
 
 
-def run_check(out: Path, pack_dir: Path, sizes: Sizes, budget_s: float) -> dict[str, Any]:
-    """All three steps, each packed when done, so a cut-off command still returns its tables.
+@dataclasses.dataclass(frozen=True)
+class Options:
+    """What one call of the check does (the command line, validated before any work)."""
 
-    A failing step is recorded in the manifest and the next one runs. Sets LRGAP_CACHE (into
-    `out`) and LRGAP_PROGRESS (bars to out/progress.log) for this process.
-    """
-    stop_at = time.monotonic() + budget_s - PACK_MARGIN_S
-    out.mkdir(parents=True, exist_ok=True)
-    pack_dir.mkdir(parents=True, exist_ok=True)
-    os.environ["LRGAP_CACHE"] = str((out / "cache").resolve())
-    os.environ["LRGAP_PROGRESS"] = str((out / "progress.log").resolve())
-    dev = device.pick_device()
-    manifest: dict[str, Any] = {
-        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "device": device.device_name(dev),
-        "torch": torch.__version__,
-        "cuda": torch.version.cuda,
-        "dtype": autocast_dtype(dev),
-        "sizes": dataclasses.asdict(sizes),
-        "budget_s": budget_s,
-        "errors": {},
-    }
-    print(f"gpu_check on {manifest['device']} ({manifest['dtype']})", flush=True)
-    speeds = None  # the speed table once measured; the runs step's lambda reads it then
-    steps: dict[str, Callable[[], tuple[pd.DataFrame, dict]]] = {
-        "correctness": lambda: correctness(sizes, dev, out),
-        "speed": lambda: speed(sizes, dev),
-        "runs": lambda: (run_paper(paper_runs(sizes), stop_at, speeds), {}),
-    }
-    for name, step in steps.items():
-        start = time.monotonic()
+    steps: tuple[str, ...] = ("correctness", "speed", "runs")
+    parts: tuple[str, ...] = ("paper",)
+    workers: int | None = None  # None: measure 1, 2, 4, 8 at once and take the best
+    notebook: str = "patch"  # the chapter the notebook step executes
+    wheels: Path | None = None  # the notebook step's wheel folder (None: this environment's)
+    rerun: bool = False  # run correctness and speed even where a record says they passed
+    notebook_s: float = 150.0  # kept from the runs for a notebook step after them
+
+    def __post_init__(self) -> None:
+        unknown = [s for s in self.steps if s not in STEPS]
+        if unknown or not self.steps:
+            raise ValueError(
+                f"unknown step(s) {unknown or self.steps!r}; steps: {', '.join(STEPS)}"
+            )
+        gpu_plan.check_parts(self.parts)
+        if self.workers is not None and self.workers < 1:
+            raise ValueError(f"--workers must be at least 1, not {self.workers}")
+
+
+class Check:
+    """One call: the steps in order, each written and packed when done (or skipped by a record),
+    so a command cut off early still returns what finished."""
+
+    def __init__(self, out: Path, pack_dir: Path, sizes: Sizes, budget_s: float, options: Options):
+        self.out, self.pack_dir, self.sizes, self.options = out, pack_dir, sizes, options
+        self.stop_at = time.monotonic() + budget_s - PACK_MARGIN_S
+        self.tables = out / "tables"
+        for folder in (out, pack_dir, self.tables):
+            folder.mkdir(parents=True, exist_ok=True)
+        os.environ["LRGAP_CACHE"] = str((out / "cache").resolve())
+        os.environ["LRGAP_PROGRESS"] = str((out / "progress.log").resolve())
+        self.dev = device.pick_device()
+        self.passed: dict[str, bool] = {}
+        self.current = ""  # the step running
+        self.manifest: dict[str, Any] = {
+            "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "device": device.device_name(self.dev),
+            "torch": torch.__version__,
+            "cuda": torch.version.cuda,
+            "dtype": autocast_dtype(self.dev),
+            "git_commit": results.git_commit(),
+            "fingerprint": gpu_record.fingerprint(),
+            "options": dataclasses.asdict(options),
+            "sizes": dataclasses.asdict(sizes),
+            "budget_s": budget_s,
+            "errors": {},
+            "skipped": {},
+        }
+
+    def write(self, name: str, table: pd.DataFrame, details: dict[str, Any]) -> None:
+        """The table as CSV beside the pack (it comes back as it is), the details in the pack."""
+        table.to_csv(self.pack_dir / f"{name}.csv", index=False)
+        record = {"table": table.to_dict("records"), **details}
+        (self.tables / f"{name}.json").write_text(json.dumps(record, indent=1, default=str))
+
+    def pack(self) -> list[Path]:
+        self.manifest["record"] = gpu_record.record(self.manifest, self.passed)
+        return pack(self.out / "cache", self.pack_dir, self.tables, self.manifest)
+
+    def run(self) -> dict[str, Any]:
+        """Every step asked for; a failing one is recorded in the manifest and the next runs."""
+        m = self.manifest
+        print(f"gpu_check on {m['device']} ({m['dtype']}), fingerprint {m['fingerprint']}")
+        recorded = {} if self.options.rerun else gpu_record.find(
+            m["device"], m["torch"], m["fingerprint"]
+        )  # fmt: skip
+        for name in self.options.steps:
+            start = time.monotonic()
+            if name in recorded:
+                m["skipped"][name] = f"passed in {recorded[name]['folder']}"
+                print(f"{name}: skipped, {m['skipped'][name]}", flush=True)
+                continue
+            try:
+                self.current = name
+                getattr(self, f"step_{name}")()
+            except Exception:
+                m["errors"][name] = traceback.format_exc()
+                print(m["errors"][name], file=sys.stderr, flush=True)
+            m[f"{name}_s"] = round(time.monotonic() - start, 1)
+            self.pack()
+        return m
+
+    def step_correctness(self) -> None:
+        table, details = correctness(self.sizes, self.dev, self.out)
+        self.write("correctness", table, details)
+        self.passed["correctness"] = bool(table.passed.all())
+        print(table.to_string(index=False), flush=True)
+
+    def step_speed(self) -> None:
+        table, details = speed(self.sizes, self.dev)
+        self.write("speed", table, details)
+        self.passed["speed"] = True
+
+    def step_runs(self) -> None:
+        """The parts' runs on a pool of workers; the concurrency measured first unless given."""
+        items = gpu_plan.plan(self.options.parts, self.sizes.chapters)
+        pending = [item for item in items if item.run.lookup() is None]
+        given = self.options.workers or self.sizes.workers
+        measure = self.options.workers is None and bool(pending)
+        pool = gpu_pool.Pool(
+            max(self.sizes.levels) if measure else min(given or 1, max(len(pending), 1))
+        )
+        stop_at = self.stop_at - (self.options.notebook_s if "notebook" in self.later() else 0)
+        rows: list[dict[str, Any]] = []
+        estimate = Estimate()  # its rate is set once the bursts are measured
         try:
-            table, details = step()
-        except Exception:
-            manifest["errors"][name] = traceback.format_exc()
-            print(manifest["errors"][name], file=sys.stderr, flush=True)
-        else:
-            _write(table, details, pack_dir, name)
-            print(f"{name} ({time.monotonic() - start:.0f} s):\n{table.to_string(index=False)}")
-            speeds = table if name == "speed" else speeds
-        manifest[f"{name}_s"] = round(time.monotonic() - start, 1)
-        pack(out / "cache", pack_dir, manifest)
-    return manifest
+            if measure:
+                works = [w for w in map(estimate.work, pending) if w is not None]
+                table, best = concurrency(pool, self.sizes, works, stop_at)
+                table["used"] = table.concurrent == min(given or best, max(self.sizes.levels))
+                self.write("concurrency", table, {"burst": dataclasses.asdict(self.sizes.burst)})
+                used = table[table.used].iloc[0]
+                estimate.default = float(used.per_run) / EST_FACTOR
+                pool.shrink(int(used.concurrent))
+                self.pack()
+
+            def finished(item: gpu_plan.Item, row: dict[str, Any]) -> None:
+                estimate.learn(item, row)
+                rows.append(row)
+                self.write("runs", pd.DataFrame(rows), {"workers": len(pool.workers)})
+                self.pack()
+
+            table = pd.DataFrame(pool.execute(items, stop_at, estimate, finished))
+        finally:
+            pool.close()
+        self.write("runs", table, {"parts": self.options.parts})
+
+    def later(self) -> tuple[str, ...]:
+        """The steps after the one running now."""
+        steps = self.options.steps
+        return steps[steps.index(self.current) + 1 :]
+
+    def step_notebook(self) -> None:
+        """One chapter through papermill in a Jupyter stack installed from wheels, then packed."""
+        from . import gpu_notebook
+
+        left = self.stop_at - time.monotonic()
+        status = gpu_notebook.execute(
+            self.options.notebook,
+            self.sizes.notebook_profile,
+            self.out / "notebook",
+            left,
+            self.options.wheels,
+        )
+        if status["notebook"]:
+            shutil.copyfile(status["notebook"], self.tables / Path(status["notebook"]).name)
+        (self.tables / "notebook.json").write_text(json.dumps(status, indent=1))
+        print(f"notebook: {status}", flush=True)
+        if status["status"] != "executed":
+            raise RuntimeError(f"notebook {status['chapter']}: {status['status']}")
+
+
+def _listed(text: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    return default if text is None else tuple(filter(None, text.split(",")))
 
 
 def main(argv: list[str] | None = None) -> int:
+    from . import gpu_notebook
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, help="working folder: results cache, checkpoints")
     parser.add_argument("--pack-dir", type=Path, help="the files to bring back (default OUT/pack)")
@@ -653,10 +773,32 @@ def main(argv: list[str] | None = None) -> int:
         "--budget-s",
         type=float,
         default=None,
-        help="wall time of the whole check, s (450; dry run 120)",
+        help="wall time of the whole check, s (500; dry run 300)",
+    )
+    parser.add_argument(
+        "--steps",
+        help=f"comma-separated, in order, of {', '.join(STEPS)} (default: the first three; dry "
+        "run: all); correctness and speed are skipped where results/gpu records them passed for "
+        "this device, torch and training path",
+    )
+    parser.add_argument("--rerun", action="store_true", help="never skip a recorded step")
+    parser.add_argument(
+        "--parts",
+        help=f"runs step, comma-separated of {', '.join(gpu_plan.PARTS)} (default: paper; dry "
+        "run: all)",
+    )
+    parser.add_argument("--workers", type=int, help="runs at once (default: the best measured)")
+    parser.add_argument("--notebook", default="patch", help="the notebook step's chapter")
+    parser.add_argument(
+        "--notebook-s", type=float, default=150.0, help="s kept from the runs for the notebook step"
     )
     parser.add_argument("--dry-run", action="store_true", help="toy sizes on the CPU")
     parser.add_argument("--stage-data", action="store_true", help=f"copy the data to {STAGE_DIR}/")
+    parser.add_argument(
+        "--stage-wheels",
+        action="store_true",
+        help=f"download the Jupyter stack for CPython 3.12 into {gpu_notebook.WHEELS_DIR}/",
+    )
     commands = parser.add_subparsers(dest="command")
     unpacking = commands.add_parser("unpack", help="a pack's entries into results/committed/")
     unpacking.add_argument("archive", type=Path)
@@ -673,21 +815,40 @@ def main(argv: list[str] | None = None) -> int:
         config = train.TrainConfig(**json.loads(args.config.read_text()))
         args.result.write_text(json.dumps(train_history(config), default=str))
         return 0
-    if args.stage_data:
-        stage_data(paths.data_root(), paths.project_root() / STAGE_DIR)
+    if args.stage_data or args.stage_wheels:
+        if args.stage_data:
+            stage_data(paths.data_root(), paths.project_root() / STAGE_DIR)
+        if args.stage_wheels:
+            gpu_notebook.stage_wheels(paths.project_root() / gpu_notebook.WHEELS_DIR)
         return 0
     if args.out is None:
         parser.error("--out is required to run the check")
+    wheels = paths.project_root() / gpu_notebook.WHEELS_DIR
+    try:
+        options = Options(
+            steps=_listed(args.steps, STEPS if args.dry_run else Options.steps),
+            parts=_listed(args.parts, gpu_plan.PARTS if args.dry_run else Options.parts),
+            workers=args.workers,
+            notebook=args.notebook,
+            notebook_s=args.notebook_s,
+            wheels=wheels if any(wheels.glob("*.whl")) else None,
+            rerun=args.rerun,
+        )
+        from .chapters import get_chapter
+
+        get_chapter(options.notebook)
+    except (ValueError, ParameterError) as err:
+        parser.error(str(err))
     if args.dry_run:
         os.environ["LRGAP_DEVICE"] = "cpu"
     elif not torch.cuda.is_available():
         parser.error("no CUDA device here; on a CPU run --dry-run")
     if commit := _staged().get("git_commit"):  # the GPU machine's copy has no .git
         os.environ.setdefault("LRGAP_GIT_COMMIT", commit)
-    budget = args.budget_s or (120.0 if args.dry_run else 450.0)
-    manifest = run_check(
-        args.out, args.pack_dir or args.out / "pack", DRY if args.dry_run else GPU, budget
-    )
+    budget = args.budget_s or (300.0 if args.dry_run else 500.0)
+    sizes = DRY if args.dry_run else GPU
+    check = Check(args.out, args.pack_dir or args.out / "pack", sizes, budget, options)
+    manifest = check.run()
     return 1 if manifest["errors"] else 0
 
 

@@ -16,7 +16,10 @@ import typing
 from collections.abc import Mapping
 from typing import Any, ClassVar, TypeVar
 
-PROFILES = ("smoke", "cpu", "overnight", "full")  # smallest to largest
+PROFILES = ("smoke", "cpu", "overnight", "paper-subset", "full")  # smallest to largest
+# Every chapter states these; "paper-subset" (the paper's network and schedule on the 5,085-image
+# CIFAR-10 subset) only the chapters that train on CIFAR-10 at the paper's width.
+REQUIRED_PROFILES = ("smoke", "cpu", "overnight", "full")
 
 T = TypeVar("T")
 
@@ -46,12 +49,17 @@ def param(default: Any, meaning: str, *, paper: bool = True, check: Mapping | No
     return dataclasses.field(default=default, metadata=metadata)
 
 
-def check_profile(profile: Any) -> str:
-    if profile not in PROFILES:
+def check_profile(profile: Any, allowed: tuple[str, ...] = PROFILES) -> str:
+    if profile not in allowed:
         raise ParameterError(
-            f"parameter 'profile' is {profile!r}; allowed values: {', '.join(PROFILES)}"
+            f"parameter 'profile' is {profile!r}; allowed values: {', '.join(allowed)}"
         )
     return profile
+
+
+def profiles_of(cls: type) -> tuple[str, ...]:
+    """The profiles a chapter's parameter class states, smallest to largest."""
+    return tuple(p for p in PROFILES if p in cls.profiles)
 
 
 def _type_ok(value: Any, annotation: Any) -> bool:
@@ -117,15 +125,16 @@ def validate_fields(obj: Any) -> None:
 class ChapterParams:
     """Base of every chapter's parameters: `profile` first, then the chapter's own fields.
 
-    Subclasses set `profiles`: for each of PROFILES, the differences from the paper's setting.
+    Subclasses set `profiles`: for each of REQUIRED_PROFILES (and optionally "paper-subset"),
+    the differences from the paper's setting.
     """
 
-    profile: str = param("full", "smoke | cpu | overnight | full", paper=False)
+    profile: str = param("full", " | ".join(PROFILES), paper=False)
 
     profiles: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
 
     def __post_init__(self) -> None:
-        check_profile(self.profile)
+        check_profile(self.profile, profiles_of(type(self)))
         validate_fields(self)
         self.check()
 
@@ -166,7 +175,7 @@ def _show(value: Any) -> str:
 
 def resolve(cls: type[T], profile: str, overrides: Mapping[str, Any] | None = None) -> T:
     """Build `cls` at `profile` plus explicit overrides (None means "the profile's value")."""
-    check_profile(profile)
+    check_profile(profile, profiles_of(cls))
     fields = {f.name for f in dataclasses.fields(cls)}
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
     unknown = sorted(set(given) - fields)
@@ -191,7 +200,8 @@ def _annotation(hint: Any) -> str:
 def parameters_cell(cls: type) -> str:
     """The notebook's `parameters` cell, generated from the dataclass (see `lrgap pair`)."""
     hints = typing.get_type_hints(cls)
-    lines = [f'profile: str = "smoke"  # {" | ".join(PROFILES)}; each None takes its value']
+    profiles = " | ".join(profiles_of(cls))
+    lines = [f'profile: str = "smoke"  # {profiles}; each None takes its value']
     for f in dataclasses.fields(cls):
         if f.name == "profile":
             continue

@@ -76,9 +76,29 @@ def _canonical(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
 
 
+# Field metadata of an option added to a config after entries were cached: at its default the
+# field is left out of the config (and so of the key), so those entries keep their keys.
+OMIT_DEFAULT = {"omit_default": True}
+
+
+def _plain(obj: Any) -> Any:
+    """dataclasses.asdict, leaving out OMIT_DEFAULT fields that hold their default."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {
+            f.name: _plain(getattr(obj, f.name))
+            for f in dataclasses.fields(obj)
+            if not (f.metadata.get("omit_default") and getattr(obj, f.name) == f.default)
+        }
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    return obj
+
+
 def config_dict(config: Any) -> dict[str, Any]:
     if dataclasses.is_dataclass(config):
-        return json.loads(_canonical(dataclasses.asdict(config)))
+        return json.loads(_canonical(_plain(config)))
     return json.loads(_canonical(dict(config)))
 
 

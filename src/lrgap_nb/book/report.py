@@ -27,6 +27,8 @@ PROFILE_MEANING = {
     "for nothing",
     "cpu": "minutes per chapter on a laptop, with small models and short training",
     "overnight": "hours on a two-core CPU, at the scale where each chapter's mechanism can show",
+    "paper-subset": "the papers' own networks and schedules on a GPU, trained on a subset of the "
+    "training images in place of the whole set",
     "full": "the papers' own models, data and schedules, on a GPU",
 }
 SUMMARY = "summary"  # book/_extra/outputs/summary/: what the prose pages include

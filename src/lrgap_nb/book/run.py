@@ -14,7 +14,7 @@ from typing import Any
 
 from .. import paths, progress
 from ..chapters import chapter_config, get_chapter
-from ..params import PROFILES, ParameterError
+from ..params import PROFILES, ParameterError, profiles_of
 from .notebook import kernel_options, notebook_parameters, outputs_to, read_source
 
 NBVAL_MARKER = re.compile(r"\s*# NBVAL_\w+\s*$")
@@ -155,11 +155,13 @@ def hide_configuration(notebook) -> None:
 
 def profile_for(name: str, requested: str) -> str:
     """The largest profile at or above `requested` all of whose runs are cached (committed
-    overnight or GPU results), so the book shows the largest scale computed, without training."""
+    overnight or GPU results), so the book shows the largest scale computed, without training;
+    only the profiles the chapter states count (not every chapter has "paper-subset")."""
     from ..data import DataNotFoundError
 
-    larger = PROFILES[PROFILES.index(requested) + 1 :]
     chapter = get_chapter(name)
+    own = profiles_of(chapter.params_class())
+    larger = [p for p in own if PROFILES.index(p) > PROFILES.index(requested)]
     for profile in reversed(larger):
         try:
             runs = chapter.runs(chapter_config(name, profile))
@@ -167,4 +169,11 @@ def profile_for(name: str, requested: str) -> str:
             continue
         if runs and all(run.lookup() is not None for run in runs):
             return profile
-    return requested
+    return nearest_profile(name, requested)
+
+
+def nearest_profile(name: str, requested: str) -> str:
+    """`requested` if chapter `name` states it, else its largest profile below (a chapter without
+    a "paper-subset" profile builds at "overnight" when asked for it)."""
+    below = PROFILES[: PROFILES.index(requested) + 1]
+    return [p for p in profiles_of(get_chapter(name).params_class()) if p in below][-1]

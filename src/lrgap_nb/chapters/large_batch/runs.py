@@ -65,6 +65,9 @@ class SbLbConfig:
     power_iters: int = 50
     interpolation_points: int = 0  # alphas on [-1, 2]; 0: no line
     line_size: int | None = None
+    # Also Keskar's own phi: L-BFGS-B from the point itself only, f on the whole training set
+    # (full space). Added after entries were cached: at False it is not part of the key.
+    paper_phi: bool = field(default=False, metadata=results.OMIT_DEFAULT)
 
     def train_config(self, batch_size: int, epochs: int | None = None) -> train.TrainConfig:
         """SB or LB: inputs in [0, 1], no augmentation, no weight decay, BN on batch statistics."""
@@ -315,6 +318,9 @@ def _probes(
                 )
                 rows.append({"batch": label, "space": space, "epsilon": eps, **s})
     subspace.cache_clear()
+    out: dict[str, Any] = {}
+    if config.paper_phi:
+        out["paper_phi"] = _paper_phi(config, models, splits["train"], steps)
     for label, loss in losses.items():
         w = loss.vector()
         eigen[label] = steps.get(
@@ -325,7 +331,7 @@ def _probes(
         )
     line_train = fixed_subset(splits["train"], config.line_size)
     line_test = fixed_subset(splits["test"], config.line_size)
-    out = {
+    out |= {
         "sharpness": rows,
         "eigenvalue": eigen,
         "probe": {
@@ -348,3 +354,27 @@ def _probes(
                 ).to_dict("records"),
             )
     return out
+
+
+def _paper_phi(
+    config: SbLbConfig,
+    models: dict[str, nn.Module],
+    train_split: data.TensorData,
+    steps: results.Steps,
+) -> list[dict[str, Any]]:
+    """phi as Keskar et al. 2017 measure it (Metric 2.1, full space): one L-BFGS-B run from the
+    solution itself, f on every training example, for each gated solution and epsilon."""
+    rows = []
+    for label, model in models.items():
+        loss = sharpness.ModelLoss(model, train_split.x, train_split.y, config.bn_batch)
+        for eps in config.epsilons:
+            s = steps.get(
+                f"paper phi {label} {eps!r}",
+                lambda loss=loss, eps=eps: dataclasses.asdict(
+                    sharpness.keskar_sharpness(
+                        loss.value_and_grad, loss.vector(), eps, None, config.lbfgs_iters, 0
+                    )
+                ),
+            )
+            rows.append({"batch": label, "epsilon": eps, "examples": len(train_split), **s})
+    return rows

@@ -130,6 +130,7 @@ class PatchParams(ChapterParams):
             "calibration_lrs": (0.004, 0.04),
             "calibration_betas": (0.1, 0.2, 0.4),
         },
+        "paper-subset": {"dataset": "cifar10_subset"},  # the paper's WRN-16-10 and schedule
         "full": {},
     }
 

@@ -1,0 +1,78 @@
+"""What earlier GPU checks recorded, so a later one skips what it would only repeat.
+
+A check's correctness and speed steps test the training path (device, train, models, data,
+schedules) with a given torch on a given device. Their outcome is recorded with a fingerprint
+of those sources: `unpack` writes the record and the tables under results/gpu/<date>-<device>/,
+and a later check on the same device with the same torch and the same fingerprint skips the
+steps (a commit alone would not do: every unrelated edit makes a new one).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from . import paths
+
+# The sources the correctness and speed steps exercise (src/lrgap_nb/...).
+PATH_SOURCES = ("data.py", "device.py", "models.py", "schedules.py", "train.py")
+RECORD = "record.json"
+SKIPPABLE = ("correctness", "speed")
+
+
+def _read_here(name: str) -> bytes:
+    return (Path(__file__).parent / name).read_bytes()
+
+
+def fingerprint(read: Callable[[str], bytes] = _read_here) -> str:
+    """sha256 over the training path's sources (`read` a file of src/lrgap_nb by name)."""
+    digest = hashlib.sha256()
+    for name in PATH_SOURCES:
+        digest.update(name.encode() + b"\0" + read(name) + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def records_dir() -> Path:
+    return paths.project_root() / "results" / "gpu"
+
+
+def record(manifest: dict[str, Any], passed: dict[str, bool]) -> dict[str, Any]:
+    """What a check says about itself: where, with what, and which steps passed."""
+    keys = ("created", "device", "torch", "cuda", "dtype", "git_commit", "fingerprint")
+    return {**{k: manifest.get(k) for k in keys}, "passed": passed}
+
+
+def find(device: str, torch: str, print_: str, root: Path | None = None) -> dict[str, dict]:
+    """step -> the record (with its folder) of an earlier check that passed it here, for each
+    skippable step recorded on `device` with `torch` and fingerprint `print_`."""
+    found: dict[str, dict] = {}
+    for path in sorted((root or records_dir()).glob(f"*/{RECORD}")):
+        rec = json.loads(path.read_text())
+        if (rec.get("device"), rec.get("torch"), rec.get("fingerprint")) != (
+            device,
+            torch,
+            print_,
+        ):
+            continue
+        for step in SKIPPABLE:
+            if rec.get("passed", {}).get(step):
+                found[step] = {**rec, "folder": _shown(path.parent)}
+    return found
+
+
+def _shown(folder: Path) -> str:
+    """`folder` relative to the project (results/gpu/...) when inside it."""
+    try:
+        return str(folder.resolve().relative_to(paths.project_root().resolve()))
+    except ValueError:
+        return str(folder)
+
+
+def folder_name(rec: dict[str, Any]) -> str:
+    """<date>-<device>, e.g. 2026-12-04-h200 (NVIDIA's prefix dropped)."""
+    device = re.sub(r"^nvidia\s+", "", str(rec.get("device", "device")).lower())
+    return f"{str(rec.get('created', ''))[:10]}-{re.sub(r'[^a-z0-9]+', '-', device).strip('-')}"
