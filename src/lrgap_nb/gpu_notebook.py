@@ -133,12 +133,13 @@ def run_here(chapter: str, profile: str, output: Path) -> None:
     """papermill on the chapter's jupytext source, in the kernel registered by `install`."""
     import papermill
 
+    from .book.notebook import read_source
+    from .book.run import check_before_running
     from .chapters import chapter_config, get_chapter
-    from .cli import _read_source, check_before_running
 
     check_before_running(chapter, chapter_config(chapter, profile))
     papermill.execute_notebook(
-        _read_source(get_chapter(chapter).notebook),
+        read_source(get_chapter(chapter).notebook),
         str(output),
         parameters={"profile": profile},
         kernel_name="python3",

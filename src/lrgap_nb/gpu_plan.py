@@ -63,6 +63,8 @@ def chapter_items(
     items = []
     for run in chapter.runs(cfg):
         config = getattr(run.config, "config", run.config)  # a gate run wraps its TrainConfig
+        if not hasattr(config, "epochs"):  # no training (the patch examples): a CPU computes it
+            continue
         group, key = where.get(run.config, where.get(config, ("other", "")))
         items.append(Item(part, name, group, f"{label}{key}", config.seed, run))
     return items
