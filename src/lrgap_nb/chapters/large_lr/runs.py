@@ -208,6 +208,13 @@ def cifar100_configs(cfg: LargeLRParams) -> dict[tuple[str, int], TrainConfig]:
     }
 
 
+def cached_main(cfg: LargeLRParams) -> dict[tuple[str, int], Any]:
+    """(method, seed) -> history of the main runs already cached (never trains): at
+    `paper-subset`, what a GPU computed, shown beside the CPU runs however many there are."""
+    found = {key: train_run(config).lookup() for key, config in main_configs(cfg).items()}
+    return {key: history_frame(result) for key, result in found.items() if result is not None}
+
+
 def calibration_runs(cfg: LargeLRParams) -> list[Run]:
     """The pilot, then (once the pilot has chosen the rates) the gate calibration."""
     runs = [train_run(c) for c in pilot_configs(cfg).values()]

@@ -137,6 +137,8 @@ def final_table(hist: Histories, paper: Mapping[str, float], scale: str) -> pd.D
 def _gap(hist: Histories, method: str, paper: Mapping[str, float]) -> str:
     if method == SMALL:
         return "reference"
+    if SMALL not in present(hist, (SMALL,)):
+        return "no small-LR run to compare with"
     ours = float(
         np.mean(at(hist, method, None, "test_acc")) - np.mean(at(hist, SMALL, None, "test_acc"))
     )

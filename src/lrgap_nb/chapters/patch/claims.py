@@ -48,6 +48,11 @@ class Runs:
     def seeds(self) -> list[int]:
         return [key[-1] for key in sorted(self.hist) if key[0] == SMALL]
 
+    def paired(self, *methods: str) -> Histories:
+        """The runs of `methods` on the seeds every one of them ran."""
+        seeds = set.intersection(*({k[-1] for k in self.hist if k[0] == m} for m in methods))
+        return {k: h for k, h in self.hist.items() if k[0] in methods and k[-1] in seeds}
+
     def when(self, epoch: int) -> str:
         """An epoch count with its SGD steps, and the paper's epoch for as many steps."""
         steps = epoch * self.steps_per_epoch
@@ -128,9 +133,10 @@ def large_learns_soon_after_anneal(runs: Runs, near_chance: Claim) -> Claim:
 
 def ends_above_small_on_clean(runs: Runs, method: str, memorises: Claim) -> Claim:
     source = "talk slides" if method == NOISE else "survey report, section 3.2"
+    both = runs.paired(method, SMALL)  # seeds with both methods: the comparison is paired
     return runs.judge(
         f"{method} ends above small LR on clean images",
-        {m: at(runs.hist, m, None, "test_acc") for m in (method, SMALL)},
+        {m: at(both, m, None, "test_acc") for m in (method, SMALL)},
         claims.difference(method, SMALL, MIN_EFFECT, " pts"), [Premise.of_claim(memorises)],
         paper=f"{PAPER_FINAL[method][1]} vs {PAPER_FINAL[SMALL][1]}", source=source,
     )  # fmt: skip

@@ -206,6 +206,13 @@ def reference_configs(cfg: PatchParams) -> dict[tuple[float, int], TrainConfig]:
     return out
 
 
+def cached_main(cfg: PatchParams) -> dict[tuple[str, int], Any]:
+    """(method, seed) -> history of the main runs already cached (never trains): at
+    `paper-subset`, what a GPU computed, shown beside the CPU runs however many there are."""
+    found = {key: run(config).lookup() for key, config in main_configs(cfg).items()}
+    return {key: history_frame(result) for key, result in found.items() if result is not None}
+
+
 def calibration_runs(cfg: PatchParams) -> list[Run]:
     """The small-LR and patch-strength search, up to the first setting not yet cached."""
     return [run(c) for c in calibration(cfg)[0].values()]

@@ -67,10 +67,15 @@ def max_until(hist: Histories, method: str, epoch: int, column: str) -> list[flo
     ]
 
 
+def present(hist: Histories) -> list[str]:
+    """The methods that have runs in `hist`, in the chapter's order."""
+    return [m for m in METHODS if any(key[0] == m for key in hist)]
+
+
 def phase_table(hist: Histories, anneal_epoch: int) -> pd.DataFrame:
     """Patch-only, clean and mixed validation accuracy (%) just before the anneal (Figure 5)."""
     rows = []
-    for method in METHODS:
+    for method in present(hist):
         row = {"method": method, "epoch": anneal_epoch}
         for column, name in (("patch_only_acc", "patch-only"), ("test_acc", "clean"),
                              ("mixed_acc", "mixed")):  # fmt: skip
@@ -90,7 +95,7 @@ def _best_on_mixed(h: pd.DataFrame) -> pd.Series:
 def final_table(hist: Histories, scale: str) -> pd.DataFrame:
     """Mixed / clean / patch-only accuracy (%) at the last epoch and at the best-on-mixed epoch."""
     rows = []
-    for method in METHODS:
+    for method in present(hist):
         runs = [h for key, h in sorted(hist.items()) if key[0] == method]
         last = [h.iloc[-1] for h in runs]
         best = [_best_on_mixed(h) for h in runs]
