@@ -56,14 +56,7 @@ def evidence(cfg: LearningOrderParams, results: dict[str, list]) -> Evidence:
     every = main + results["learning_order_noisy"] + results["learning_order_controls"]
     refs = results["learning_order_references"]
     history = tables.history_frame(main + results["learning_order_controls"])
-    frame = pm.premise_frame(
-        pm.runs_of(measured, "L-S"),
-        pm.runs_of(measured, "S"),
-        pm.runs_of(refs, KEEP_LABEL["P only"]),
-        pm.runs_of(refs, KEEP_LABEL["with P"]),
-        cfg.lr_large,
-        cfg.lr_small,
-    )
+    frame = pm.measured_frame(measured, refs, cfg.lr_large, cfg.lr_small)
     noisy = [
         {
             "algorithm": label,

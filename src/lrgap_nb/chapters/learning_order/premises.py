@@ -23,6 +23,8 @@ import pandas as pd
 
 from lrgap_nb import claims
 
+from .params import KEEP_LABEL
+
 FIT = 1.0  # "fitted": every training example of the group classified
 Q_LOSS_BAND = 0.1  # "near log 2": the Q-only training loss within this many nats of log 2
 STABLE = 2.0  # gradient descent is stable while eta × top Hessian eigenvalue stays below this
@@ -82,6 +84,14 @@ def protocol(run: dict, events: dict[str, bool] | None = None) -> list[str]:
 
 def p_error(run: dict) -> float:
     return 1.0 - run["history"]["P only"][-1]
+
+
+def measured_frame(measured: list, refs: list, lr_large: float, lr_small: float):
+    """`premise_frame` from cached results: the measured L-S and S runs and the two references."""
+    return premise_frame(
+        runs_of(measured, "L-S"), runs_of(measured, "S"), runs_of(refs, KEEP_LABEL["P only"]),
+        runs_of(refs, KEEP_LABEL["with P"]), lr_large, lr_small,
+    )  # fmt: skip
 
 
 def premise_frame(ls: dict, s: dict, few: dict, many: dict, lr_large: float, lr_small: float):

@@ -99,14 +99,7 @@ def units(changes: dict) -> list[Run]:
 def judge(changes: dict, results: list) -> dict:
     """One row of the map: the candidate's sizes, its inequalities and its premises per seed."""
     cfg = config(changes)
-    frame = pm.premise_frame(
-        pm.runs_of(results, "L-S"),
-        pm.runs_of(results, "S"),
-        pm.runs_of(results, KEEP_LABEL["P only"]),
-        pm.runs_of(results, KEEP_LABEL["with P"]),
-        cfg.lr_large,
-        cfg.lr_small,
-    )
+    frame = pm.measured_frame(results, results, cfg.lr_large, cfg.lr_small)
     top0, second = pm.initial_sharpness(results), pm.second_phase(results)
     inequalities = theory.inequalities(cfg, top0, second)
     ok = frame["protocol failures"] == ""
