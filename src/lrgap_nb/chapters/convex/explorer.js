@@ -77,17 +77,7 @@ function descend(coords, lr, epsilon, maxSteps, xs, ys) {
   let b1 = 0.0;
   if (xs) xs[0] = ys[0] = 0.0;
   for (let step = 0; step < maxSteps; step++) {
-    let blown = false;
-    let square = 0.0;
-    let sum0 = 0.0;
-    let sum1 = 0.0;
-    for (let i = 0; i < n; i++) {
-      const r = coords[i] ? b1 - BETA_STAR[1] : b0 - BETA_STAR[0];
-      if (!(Math.abs(r) <= BLOW_UP)) blown = true;
-      square += r * r;
-      if (coords[i]) sum1 += r;
-      else sum0 += r;
-    }
+    const { blown, square, sum0, sum1 } = residuals(coords, b0, b1);
     if (blown) {
       if (xs) xs[step] = ys[step] = NaN; // the step that blew up ends as NaN (freeze_diverged)
       return { steps: step, divergedAt: step };
@@ -102,6 +92,25 @@ function descend(coords, lr, epsilon, maxSteps, xs, ys) {
     }
   }
   return { steps: maxSteps, divergedAt: null };
+}
+
+/**
+ * The residuals' sums at (b0, b1): squared (the train loss times n) and per coordinate (the
+ * gradient's parts), and whether any residual blew up.
+ */
+function residuals(coords, b0, b1) {
+  let blown = false;
+  let square = 0.0;
+  let sum0 = 0.0;
+  let sum1 = 0.0;
+  for (let i = 0; i < coords.length; i++) {
+    const r = coords[i] ? b1 - BETA_STAR[1] : b0 - BETA_STAR[0];
+    if (!(Math.abs(r) <= BLOW_UP)) blown = true;
+    square += r * r;
+    if (coords[i]) sum1 += r;
+    else sum0 += r;
+  }
+  return { blown, square, sum0, sum1 };
 }
 
 // --- the matched-loss stop, as maths.matched_descent(..., keep_path=True) --------------------
@@ -132,17 +141,7 @@ function descendMatched(coords, lrLarge, lrSmall, annealStep, epsilon, maxSteps,
   let annealed = false;
   if (xs) xs[0] = ys[0] = 0.0;
   for (let step = 0; step < maxSteps; step++) {
-    let blown = false;
-    let square = 0.0;
-    let sum0 = 0.0;
-    let sum1 = 0.0;
-    for (let i = 0; i < n; i++) {
-      const r = coords[i] ? b1 - BETA_STAR[1] : b0 - BETA_STAR[0];
-      if (!(Math.abs(r) <= BLOW_UP)) blown = true;
-      square += r * r;
-      if (coords[i]) sum1 += r;
-      else sum0 += r;
-    }
+    const { blown, square, sum0, sum1 } = residuals(coords, b0, b1);
     if (blown) {
       if (xs) xs[step] = ys[step] = NaN;
       return { steps: step, divergedAt: step };
