@@ -206,8 +206,7 @@ out.table(final, "cifar10_final")
 # so with fewer runs this is a table only.
 
 # %%
-paper_cfg = lg.chapter_config("large_lr", "paper-subset")
-paper_hist = lg.large_lr.runs.cached_main(paper_cfg)
+paper_cfg, paper_hist = lg.large_lr.runs.cached_main("paper-subset")
 if paper_hist:
     paper_scale = lg.large_lr.tables.scale(paper_cfg, lg.large_lr.runs.plan(paper_cfg))
     paper_final = lg.large_lr.tables.final_table(

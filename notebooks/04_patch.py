@@ -250,8 +250,7 @@ claims = lg.patch.claims.chapter_claims(claim_runs)
 # 1,200 steps where the paper's comes after about 11,700; the claims give both.
 
 # %%
-paper_cfg = lg.chapter_config("patch", "paper-subset")
-paper_hist = lg.patch.runs.cached_main(paper_cfg)
+paper_cfg, paper_hist = lg.patch.runs.cached_main("paper-subset")
 paper_scale = f"{lg.patch.tables.scale(paper_cfg)} (paper-subset, GPU)"
 if paper_hist:
     phases_gpu = lg.patch.tables.phase_table(paper_hist, paper_cfg.anneal_epoch)

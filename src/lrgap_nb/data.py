@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from . import paths
+from .datasets import SIZES, train_size
 from .device import memory_format, to_images
 
 BatchTransform = Callable[[torch.Tensor, torch.Tensor, torch.Generator], torch.Tensor]
@@ -362,7 +363,7 @@ def _load_synthetic(
     return loader
 
 
-SYNTHETIC_SIZES = {"mnist_synthetic": (1000, 200), "cifar10_synthetic": (1000, 300)}
+SYNTHETIC_SIZES = {name: SIZES[name] for name in ("mnist_synthetic", "cifar10_synthetic")}
 load_mnist_synthetic = _load_synthetic(
     (28, 28, 1), MNIST_MEAN, MNIST_STD, *SYNTHETIC_SIZES["mnist_synthetic"]
 )
@@ -404,22 +405,16 @@ def register_dataset(
     DATASETS[name] = DatasetSpec(name, num_classes, loader, files, train_size)
 
 
-for _name, _classes, _loader, _files, _size in (
-    ("mnist", 10, load_mnist, MNIST_FILES, 60_000),
-    ("cifar10", 10, load_cifar10, CIFAR10_FILES, 50_000),
-    ("cifar100", 100, load_cifar100, CIFAR100_FILES, 50_000),
-    ("cifar10_subset", 10, load_cifar10_subset, CIFAR10_SUBSET_FILES, 5_085),
-    ("timit", TIMIT_CLASSES, load_timit, TIMIT_FILES, None),
-    ("mnist_synthetic", 10, load_mnist_synthetic, None, SYNTHETIC_SIZES["mnist_synthetic"][0]),
-    (
-        "cifar10_synthetic",
-        10,
-        load_cifar10_synthetic,
-        None,
-        SYNTHETIC_SIZES["cifar10_synthetic"][0],
-    ),
+for _name, _classes, _loader, _files in (
+    ("mnist", 10, load_mnist, MNIST_FILES),
+    ("cifar10", 10, load_cifar10, CIFAR10_FILES),
+    ("cifar100", 100, load_cifar100, CIFAR100_FILES),
+    ("cifar10_subset", 10, load_cifar10_subset, CIFAR10_SUBSET_FILES),
+    ("timit", TIMIT_CLASSES, load_timit, TIMIT_FILES),
+    ("mnist_synthetic", 10, load_mnist_synthetic, None),
+    ("cifar10_synthetic", 10, load_cifar10_synthetic, None),
 ):
-    register_dataset(_name, _classes, _loader, _files, _size)
+    register_dataset(_name, _classes, _loader, _files, train_size(_name))
 
 
 DATASET_FAMILIES: dict[str, Callable[[str], DatasetSpec]] = {}

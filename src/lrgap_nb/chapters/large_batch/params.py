@@ -21,8 +21,6 @@ EXTRA_OPTIMIZERS = ("sgd", "adagrad")
 # Training-set sizes, so a run can name its LB batch before any data is loaded.
 # Classes per dataset: the chance loss ln(classes) a run must end below.
 NETWORK_CLASSES = {"mnist": 10, "cifar10": 10, "cifar10_subset": 10, "cifar100": 100}
-TRAIN_SIZES = {"mnist": 60_000, "cifar10": 50_000, "cifar100": 50_000, "cifar10_subset": 5_085}
-TRAIN_SIZES |= {"mnist_synthetic": 1_000, "cifar10_synthetic": 1_000}  # smoke only, no files
 
 
 @dataclasses.dataclass(frozen=True)

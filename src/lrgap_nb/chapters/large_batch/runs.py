@@ -20,6 +20,7 @@ import numpy as np
 from torch import nn
 
 from lrgap_nb import data, device, paths, results, train
+from lrgap_nb.datasets import train_size
 from lrgap_nb.params import choice, non_negative, positive
 from lrgap_nb.runs import Run
 
@@ -27,7 +28,6 @@ from . import sharpness
 from .params import (
     EXTRA_NETWORK_DATA,
     NETWORK_DATA,
-    TRAIN_SIZES,
     LargeBatchParams,
     network_seeds,
     network_width,
@@ -92,8 +92,9 @@ class SbLbConfig:
         )
 
 
-def train_size(dataset: str, subset: int | None = None) -> int:
-    return min(TRAIN_SIZES[dataset], subset) if subset else TRAIN_SIZES[dataset]
+def examples_kept(dataset: str, subset: int | None = None) -> int:
+    """Training examples a run sees: the dataset's, or the first `subset` of them."""
+    return min(train_size(dataset), subset) if subset else train_size(dataset)
 
 
 def _dataset(model: str, cfg: LargeBatchParams) -> str:
@@ -115,7 +116,7 @@ def pair_config(
         if dataset.startswith("mnist")
         else None
     )
-    n = train_size(dataset, subset)
+    n = examples_kept(dataset, subset)
     small = cfg.cifar_small_batch if trimmed and cfg.cifar_small_batch else cfg.small_batch
     return SbLbConfig(
         model=model,
@@ -125,7 +126,7 @@ def pair_config(
         optimizer=optimizer,
         lr=cfg.lr if optimizer == "adam" else cfg.extra_lr,
         seed=seed,
-        subset=subset if subset and subset < TRAIN_SIZES[dataset] else None,
+        subset=subset if subset and subset < train_size(dataset) else None,
         model_width=network_width(model, cfg),
         drop_last=cfg.drop_last,
         gate=cfg.gate,

@@ -158,8 +158,6 @@ class LargeLRParams(ChapterParams):
             raise ParameterError("the pilot needs at least one rate and two epochs")
 
 
-DATASET_SIZES = {"cifar10": 50_000, "cifar10_subset": 5_085, "cifar100": 50_000}
-DATASET_SIZES["cifar10_synthetic"] = 1_000
 LARGE, SMALL, NOISE, NOISE_PATCH = (
     "large LR + anneal",
     "small LR",

@@ -16,11 +16,12 @@ import math
 from typing import Any
 
 from lrgap_nb import train
+from lrgap_nb.datasets import train_size
 from lrgap_nb.runs import Run
 from lrgap_nb.train import TrainConfig, histories, history_frame, train_run
 
 from . import tables
-from .params import DATASET_SIZES, LARGE, NOISE, NOISE_PATCH, SMALL, LargeLRParams
+from .params import LARGE, NOISE, NOISE_PATCH, SMALL, LargeLRParams
 
 EVAL_BATCH = 250  # benchmarks/cpu_scale.py: 128-250 beat 1000 on one CPU thread; same numbers
 GATE_PROTOCOL = 1  # version of the "large_lr_gate" computation (train until the gate)
@@ -208,11 +209,14 @@ def cifar100_configs(cfg: LargeLRParams) -> dict[tuple[str, int], TrainConfig]:
     }
 
 
-def cached_main(cfg: LargeLRParams) -> dict[tuple[str, int], Any]:
-    """(method, seed) -> history of the main runs already cached (never trains): at
-    `paper-subset`, what a GPU computed, shown beside the CPU runs however many there are."""
+def cached_main(profile: str) -> tuple[LargeLRParams, dict[tuple[str, int], Any]]:
+    """The config at `profile` and (method, seed) -> history of its main runs already cached
+    (never trains): at `paper-subset`, what a GPU computed, shown beside the CPU runs."""
+    from lrgap_nb.chapters import chapter_config
+
+    cfg = chapter_config("large_lr", profile)
     found = {key: train_run(config).lookup() for key, config in main_configs(cfg).items()}
-    return {key: history_frame(result) for key, result in found.items() if result is not None}
+    return cfg, {key: history_frame(r) for key, r in found.items() if r is not None}
 
 
 def calibration_runs(cfg: LargeLRParams) -> list[Run]:
@@ -237,7 +241,7 @@ def chapter_runs(cfg: LargeLRParams) -> list[Run]:
 
 def whole(cfg: LargeLRParams) -> int:
     """Training images of the main runs."""
-    return cfg.train_subset or DATASET_SIZES[cfg.dataset]
+    return cfg.train_subset or train_size(cfg.dataset)
 
 
 def gate_history(cfg: LargeLRParams, done: dict):

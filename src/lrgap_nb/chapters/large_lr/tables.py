@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 
 from lrgap_nb import stats
+from lrgap_nb.datasets import train_size
 from lrgap_nb.runs import network_name
 
 from .params import (
-    DATASET_SIZES,
     LARGE,
     NOISE,
     NOISE_PATCH,
@@ -200,7 +200,7 @@ def _paper_size(fraction: float) -> str:
 
 def scale(cfg, plan) -> str:
     """The main runs' scale in one line, for tables and the claims table."""
-    images = cfg.train_subset or DATASET_SIZES[cfg.dataset]
+    images = cfg.train_subset or train_size(cfg.dataset)
     network = network_name(cfg.model, cfg.model_width)
     return f"{network}, {cfg.dataset} ({images:,} images), {plan.epochs} epochs"
 
@@ -213,7 +213,7 @@ def describe(cfg, plan) -> str:
     noise = f"{cfg.noise:g} (×{cfg.noise_decay:g} per epoch)"
     if cfg.noise_patch > 0:
         noise += f" and {cfg.noise_patch:g} (×{cfg.noise_factor:g} at the first anneal)"
-    images = cfg.train_subset or DATASET_SIZES[cfg.dataset]
+    images = cfg.train_subset or train_size(cfg.dataset)
     return "\n".join(
         [
             f"- network and data: {network_name(cfg.model, cfg.model_width)}, {cfg.dataset} "

@@ -15,6 +15,7 @@ import math
 from typing import Any
 
 from lrgap_nb import train
+from lrgap_nb.datasets import train_size
 from lrgap_nb.runs import Run
 from lrgap_nb.train import TrainConfig, history_frame
 
@@ -23,7 +24,6 @@ from .dataset import PatchConfig
 from .params import EVAL_SETS, LARGE, METHODS, NOISE, SMALL, PatchParams
 
 EVAL_BATCH = 250  # benchmarks/cpu_scale.py: 128-250 beat 1000 on one CPU thread; same numbers
-SIZES = {"cifar10": 50_000, "cifar10_subset": 5_085, "cifar10_synthetic": 1_000}
 
 
 def train_payload(config: TrainConfig) -> dict[str, Any]:
@@ -183,7 +183,7 @@ def main_configs(cfg: PatchParams) -> dict[tuple[str, int], TrainConfig]:
 
 def reference_configs(cfg: PatchParams) -> dict[tuple[float, int], TrainConfig]:
     """(fraction, seed) -> clean-only large LR + anneal on that fraction, as many SGD steps."""
-    whole = cfg.train_subset or SIZES[cfg.dataset]
+    whole = cfg.train_subset or train_size(cfg.dataset)
     factor = anneal_factor(cfg, chosen(cfg))
     out = {}
     for fraction in cfg.reference_fractions:
@@ -206,11 +206,14 @@ def reference_configs(cfg: PatchParams) -> dict[tuple[float, int], TrainConfig]:
     return out
 
 
-def cached_main(cfg: PatchParams) -> dict[tuple[str, int], Any]:
-    """(method, seed) -> history of the main runs already cached (never trains): at
-    `paper-subset`, what a GPU computed, shown beside the CPU runs however many there are."""
+def cached_main(profile: str) -> tuple[PatchParams, dict[tuple[str, int], Any]]:
+    """The config at `profile` and (method, seed) -> history of its main runs already cached
+    (never trains): at `paper-subset`, what a GPU computed, shown beside the CPU runs."""
+    from lrgap_nb.chapters import chapter_config
+
+    cfg = chapter_config("patch", profile)
     found = {key: run(config).lookup() for key, config in main_configs(cfg).items()}
-    return {key: history_frame(result) for key, result in found.items() if result is not None}
+    return cfg, {key: history_frame(r) for key, r in found.items() if r is not None}
 
 
 def calibration_runs(cfg: PatchParams) -> list[Run]:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from lrgap_nb import stats
+from lrgap_nb.datasets import train_size
 from lrgap_nb.runs import network_name
 
 from .params import LARGE, METHODS, PAPER_FINAL, PAPER_SOURCE, SMALL
@@ -156,7 +157,7 @@ def reference_table(
 
 def images(cfg) -> int:
     """Training images of the main runs."""
-    return cfg.train_subset or {"cifar10": 50_000, "cifar10_subset": 5_085}[cfg.dataset]
+    return cfg.train_subset or train_size(cfg.dataset)
 
 
 def steps_per_epoch(cfg) -> int:
