@@ -266,7 +266,7 @@ size_runs = lg.large_lr.claims.size_runs(
     f"{scale} ({cfg.profile})",
 )  # fmt: skip
 c100_runs = c100_hist and lg.large_lr.claims.Runs(c100_hist, anneal, f"{scale} ({cfg.profile})")
-claims = lg.large_lr.claims.chapter_claims(
+claims = lg.large_lr.claims.claims(
     main_runs, size_runs, c100_runs,
     f"profile {cfg.profile} has no CIFAR-100 (it needs the 50,000-image download)",
 )  # fmt: skip

@@ -236,7 +236,7 @@ claim_runs = lg.patch.claims.Runs(
     100 * cfg.near_chance, chosen.beta, f"{scale} ({cfg.profile})",
     lg.patch.claims.POST_HOC.get(cfg.profile, ""),
 )  # fmt: skip
-claims = lg.patch.claims.chapter_claims(claim_runs)
+claims = lg.patch.claims.claims(claim_runs)
 
 # %% [markdown]
 # ## At the paper's width, on the subset (GPU)
@@ -269,7 +269,7 @@ if paper_hist:
         paper_hist, paper_cfg.anneal_epoch, lg.patch.tables.steps_per_epoch(paper_cfg),
         100 * paper_cfg.memorised, 100 * paper_cfg.near_chance, paper_cfg.beta, paper_scale,
     )  # fmt: skip
-    claims += lg.patch.claims.chapter_claims(paper_runs)
+    claims += lg.patch.claims.claims(paper_runs)
 lg.report.save_claims("patch", claims)
 
 # %% [markdown]

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import torch
 
-from lrgap_nb import data, results, stats, train
+from lrgap_nb import results, stats, train
 from lrgap_nb.book import run as book_run
 from lrgap_nb.chapters import chapter_config
 from lrgap_nb.chapters.large_batch import claims as lb_claims

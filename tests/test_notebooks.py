@@ -186,3 +186,15 @@ def test_the_book_copy_hides_parameters_cells_and_nbval_markers():
     book_run.hide_configuration(notebook)
     assert "remove-cell" in notebook.cells[0].metadata["tags"]
     assert notebook.cells[1].source == "x = 1\nx"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.name)
+def test_every_chapter_implements_the_contract(chapter):
+    assert chapter.breaks_contract() == []
+
+
+def test_the_contract_check_names_what_is_missing(monkeypatch):
+    chapter = CHAPTERS[0]
+    claims_module = chapter.module("claims")
+    monkeypatch.delattr(claims_module, "claims")
+    assert chapter.breaks_contract() == ["claims.py with ClaimsModule's functions"]

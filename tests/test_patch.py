@@ -329,7 +329,7 @@ def mechanism(small_memorises: bool, large_early: bool = False) -> dict:
 
 def judged(hist, beta: float = 0.1) -> list:
     runs = patch_claims.Runs(hist, 3, 40, 80.0, 30.0, beta, "toy")
-    return patch_claims.chapter_claims(runs)
+    return patch_claims.claims(runs)
 
 
 def test_each_mechanism_claim_checks_its_own_premise():

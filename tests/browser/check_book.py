@@ -59,6 +59,7 @@ return [...document.querySelectorAll(arguments[0])]
 """
 # Images that failed to decode and figures without a visible picture.
 PAGE_PROBLEMS_JS = """
+const MIN_FIGURE_SCALE = arguments[0];
 const problems = [];
 for (const img of document.images) {
   if (img.complete && img.naturalWidth === 0 && img.getAttribute('src')) {
@@ -71,8 +72,38 @@ for (const fig of document.querySelectorAll('figure')) {
     problems.push('empty figure ' + (fig.id || fig.textContent.trim().slice(0, 60)));
   }
 }
+const root = document.documentElement;
+if (root.scrollWidth > root.clientWidth + 1) {
+  problems.push('the page scrolls sideways by ' + (root.scrollWidth - root.clientWidth) + ' px');
+}
+const article = document.querySelector('article');
+if (article) {
+  const edge = article.getBoundingClientRect().right + 2;
+  const inScrollBox = el => {
+    for (let a = el.parentElement; a && a !== article; a = a.parentElement) {
+      if (['auto', 'scroll'].includes(getComputedStyle(a).overflowX)) return true;
+    }
+    return ['auto', 'scroll'].includes(getComputedStyle(el).overflowX);
+  };
+  for (const el of article.querySelectorAll('table, img, pre, .cell_output > *')) {
+    if (el.getBoundingClientRect().right > edge && !inScrollBox(el)) {
+      problems.push('cut at the right edge: ' + el.tagName.toLowerCase() + ' '
+                    + el.textContent.trim().slice(0, 50));
+    }
+  }
+  for (const img of article.querySelectorAll('img')) {
+    const shown = img.getBoundingClientRect().width / (img.naturalWidth || 1);
+    if (img.naturalWidth > 0 && shown < MIN_FIGURE_SCALE) {
+      problems.push('figure shrunk to ' + Math.round(100 * shown) + '% (its text with it): '
+                    + img.getAttribute('src').slice(-40));
+    }
+  }
+}
 return problems;
 """
+# A figure is drawn at most the article's width (plotting.PAGE_WIDTH_IN); shown much smaller
+# than drawn, its text falls below plotting.MIN_FONT_PT on screen.
+MIN_FIGURE_SCALE = 0.85
 EXPLORER = ".lrgap-explorer"
 SLIDERS = ".widget-slider, input[type=range]"  # ipywidgets' and the explorer's
 EXPLORER_PAGES = {"01_convex"}  # pages that must carry the convex explorer
@@ -492,7 +523,7 @@ def check_book(html_dir: Path, out: Path, chromium: str, chromedriver: str, time
                     lambda d: d.execute_script("return document.readyState") == "complete"
                 )
                 problems = wait_for_widgets(driver, timeout)
-                problems += driver.execute_script(PAGE_PROBLEMS_JS)
+                problems += driver.execute_script(PAGE_PROBLEMS_JS, MIN_FIGURE_SCALE)
                 page_failures = [f"{name}: {p}" for p in problems]
                 full_screenshot(driver, out / f"{name}.png")
                 page_failures += check_explorers(driver, page, name, out, timeout)

@@ -12,12 +12,33 @@ from __future__ import annotations
 import dataclasses
 import functools
 import importlib
+import importlib.util
 import pkgutil
 from collections.abc import Callable, Mapping
 from types import ModuleType
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from ..params import ChapterParams, ParameterError, resolve
+
+
+@runtime_checkable
+class RunsModule(Protocol):
+    """A chapter's `runs`: every cached unit its notebook needs, in stage order (later stages are
+    listed once the earlier ones are cached); optionally `calibration_runs(cfg)`, the stages
+    `lrgap calibrate` computes."""
+
+    def chapter_runs(self, cfg: ChapterParams) -> list: ...
+
+
+@runtime_checkable
+class ClaimsModule(Protocol):
+    """A chapter's `claims`: one function per claim, and `claims(...)` listing them all as
+    `lrgap_nb.claims.Claim` records (no torch)."""
+
+    def claims(self, *inputs: Any) -> list: ...
+
+
+CONTRACT = {"runs": RunsModule, "claims": ClaimsModule}  # plus params, tables and figures
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,6 +50,17 @@ class Chapter:
 
     def module(self, name: str) -> ModuleType:
         return importlib.import_module(f"{__name__}.{self.name}.{name}")
+
+    def breaks_contract(self) -> list[str]:
+        """What the chapter's package lacks of the contract every chapter implements."""
+        missing = [f"{name}.py" for name in ("params", "tables", "figures") if not self._has(name)]
+        for name, protocol in CONTRACT.items():
+            if not self._has(name) or not isinstance(self.module(name), protocol):
+                missing.append(f"{name}.py with {protocol.__name__}'s functions")
+        return missing
+
+    def _has(self, name: str) -> bool:
+        return importlib.util.find_spec(f"{__name__}.{self.name}.{name}") is not None
 
     def params_class(self) -> type[ChapterParams]:
         return getattr(self.module("params"), self.params)

@@ -12,7 +12,7 @@ import dataclasses
 import math
 from collections.abc import Mapping
 
-from lrgap_nb import claims
+from lrgap_nb import claims as engine
 from lrgap_nb.claims import Claim, Premise
 
 from .params import LARGE, NOISE, NOISE_PATCH, PAPER_CIFAR10, PAPER_CIFAR100, PAPER_SIZES, SMALL
@@ -48,7 +48,7 @@ class Runs:
             f"{key[0]}, seed {key[-1]}: {failure}"
             for key, h in sorted(self.hist.items())
             if key[0] in methods
-            for failure in claims.history_failures(h, CHANCE_LOSS, {"lr": self.anneal})
+            for failure in engine.history_failures(h, CHANCE_LOSS, {"lr": self.anneal})
         ]
         return Premise.run_protocol("runs follow their protocol", failures)
 
@@ -62,11 +62,11 @@ class Runs:
 
     def judge(self, statement: str, a: str, b: str, epoch: int | None, column: str,
               premises: list[Premise], paper: str = "", source: str = LI) -> Claim:  # fmt: skip
-        return claims.judge(
+        return engine.judge(
             CHAPTER, statement, source=source, paper=paper,
             values={a: self.at(a, epoch, column), b: self.at(b, epoch, column)},
             seeds=self.seeds(a), scale=self.scale,
-            rule=claims.difference(a, b, MIN_EFFECT, PTS), premises=premises,
+            rule=engine.difference(a, b, MIN_EFFECT, PTS), premises=premises,
         )  # fmt: skip
 
 
@@ -107,8 +107,8 @@ def cifar100(runs: Runs | None, why_not: str) -> Claim:
     paper = f"{PAPER_CIFAR100[LARGE]} vs {PAPER_CIFAR100[SMALL]}"
     source = "survey report, section 3.1"
     if runs is None:
-        return claims.not_run(CHAPTER, statement, source=source, paper=paper, why=why_not,
-                              rule=claims.difference(LARGE, SMALL, MIN_EFFECT, PTS))  # fmt: skip
+        return engine.not_run(CHAPTER, statement, source=source, paper=paper, why=why_not,
+                              rule=engine.difference(LARGE, SMALL, MIN_EFFECT, PTS))  # fmt: skip
     return runs.judge(statement, LARGE, SMALL, None, "test_acc",
                       runs.fitted_at_end((LARGE, SMALL)), paper=paper, source=source)  # fmt: skip
 
@@ -124,7 +124,7 @@ def large_ahead_at_size(runs: Runs, images: int, fraction: float) -> Claim:
     )  # fmt: skip
 
 
-def chapter_claims(main: Runs, sizes: Mapping[tuple[int, float], Runs], c100: Runs | None,
+def claims(main: Runs, sizes: Mapping[tuple[int, float], Runs], c100: Runs | None,
                    c100_why: str) -> list[Claim]:  # fmt: skip
     """Every claim of the chapter, in the order the chapter reads them."""
     out = [

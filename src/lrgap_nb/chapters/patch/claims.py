@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from lrgap_nb import claims
+from lrgap_nb import claims as engine
 from lrgap_nb.claims import Claim, Premise
 
 from .params import LARGE, METHODS, NOISE, PAPER_FINAL, SMALL
@@ -74,13 +74,13 @@ class Runs:
         failures = [
             f"{key[0]}, seed {key[-1]}: {failure}"
             for key, h in sorted(self.hist.items())
-            for failure in claims.history_failures(h, CHANCE_LOSS, self.anneals(key[0]))
+            for failure in engine.history_failures(h, CHANCE_LOSS, self.anneals(key[0]))
         ]
         return Premise.run_protocol("runs follow their protocol", failures)
 
-    def judge(self, statement: str, values: dict, rule: claims.Rule, premises: list[Premise],
+    def judge(self, statement: str, values: dict, rule: engine.Rule, premises: list[Premise],
               paper: str = "", source: str = LI) -> Claim:  # fmt: skip
-        return claims.judge(
+        return engine.judge(
             CHAPTER, statement, source=source, paper=paper, values=values, seeds=self.seeds(),
             scale=self.scale, rule=rule, premises=[self.papers_patch(), *premises, self.protocol()],
             exploratory=self.exploratory,
@@ -92,7 +92,7 @@ def small_memorises_before_anneal(runs: Runs) -> Claim:
     return runs.judge(
         "small LR memorises the patch before the anneal",
         {arm: at(runs.hist, SMALL, runs.anneal, "patch_only_acc")},
-        claims.at_least(arm, runs.memorised, "%"), [],
+        engine.at_least(arm, runs.memorised, "%"), [],
     )  # fmt: skip
 
 
@@ -115,7 +115,7 @@ def large_near_chance_until_anneal(runs: Runs) -> Claim:
     return runs.judge(
         "large LR stays near chance on patch-only images until the anneal",
         {arm: max_until(runs.hist, LARGE, runs.anneal, "patch_only_acc")},
-        claims.at_most(arm, runs.near_chance, "%"), [learnable_before_anneal(runs)],
+        engine.at_most(arm, runs.near_chance, "%"), [learnable_before_anneal(runs)],
     )  # fmt: skip
 
 
@@ -127,7 +127,7 @@ def large_learns_soon_after_anneal(runs: Runs, near_chance: Claim) -> Claim:
         f"large LR learns the patch within {quick - runs.anneal} epochs ({steps:,} SGD steps) "
         "of the anneal",
         {arm: at(runs.hist, LARGE, quick, "patch_only_acc")},
-        claims.at_least(arm, runs.memorised, "%"), [Premise.of_claim(near_chance)],
+        engine.at_least(arm, runs.memorised, "%"), [Premise.of_claim(near_chance)],
     )  # fmt: skip
 
 
@@ -137,12 +137,12 @@ def ends_above_small_on_clean(runs: Runs, method: str, memorises: Claim) -> Clai
     return runs.judge(
         f"{method} ends above small LR on clean images",
         {m: at(both, m, None, "test_acc") for m in (method, SMALL)},
-        claims.difference(method, SMALL, MIN_EFFECT, " pts"), [Premise.of_claim(memorises)],
+        engine.difference(method, SMALL, MIN_EFFECT, " pts"), [Premise.of_claim(memorises)],
         paper=f"{PAPER_FINAL[method][1]} vs {PAPER_FINAL[SMALL][1]}", source=source,
     )  # fmt: skip
 
 
-def chapter_claims(runs: Runs) -> list[Claim]:
+def claims(runs: Runs) -> list[Claim]:
     """Every claim of the chapter: the mechanism, then the clean-accuracy outcome."""
     memorises = small_memorises_before_anneal(runs)
     near_chance = large_near_chance_until_anneal(runs)
