@@ -340,3 +340,11 @@ def test_committed_gpu_entries_are_the_paper_subset_runs(
     found = {(run.kind, run.key) for run in trained if run.lookup() is not None}
     assert gpu <= found
     assert found <= gpu  # no CPU run is mistaken for a paper-width one
+
+
+def test_lrgap_gpu_check_passes_its_options_through(capsys) -> None:
+    from lrgap_nb import cli
+
+    with pytest.raises(SystemExit) as done:
+        cli.main(["gpu-check", "--help"])
+    assert done.value.code == 0 and "--budget-s" in capsys.readouterr().out

@@ -98,12 +98,6 @@ def cmd_commit(args: argparse.Namespace) -> None:
     print("\n".join(copied) if copied else f"{args.name}: nothing new to commit")
 
 
-def cmd_gpu_check(args: argparse.Namespace) -> int:
-    from . import gpu_check
-
-    return gpu_check.main(args.rest)
-
-
 def cmd_build(args: argparse.Namespace) -> None:
     start = time.perf_counter()
     if not args.skip_run:
@@ -177,8 +171,7 @@ def parser() -> argparse.ArgumentParser:
         help="commit results computed with uncommitted changes (refused by default)",
     )  # fmt: skip
     gpu = sub.add_parser("gpu-check", help="the prepared GPU check (python -m lrgap_nb.gpu_check)")
-    gpu.add_argument("rest", nargs=argparse.REMAINDER, help="its arguments (see --help)")
-    gpu.set_defaults(func=cmd_gpu_check)
+    gpu.add_argument("options", nargs="*", help="its options: lrgap gpu-check --help")
     fetch = sub.add_parser(
         "data",
         help="download MNIST and CIFAR-10 into LRGAP_DATA and build the 5,085-image CIFAR-10 subset",
@@ -194,6 +187,11 @@ def _one_line(err: Exception) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["gpu-check"]:  # its own options, which argparse would take for lrgap's
+        from . import gpu_check
+
+        return gpu_check.main(argv[1:])
     args = parser().parse_args(argv)
     try:
         return args.func(args) or 0
