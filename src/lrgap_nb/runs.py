@@ -37,6 +37,15 @@ def execute_run(run: Run) -> results.Result:
     return run.execute()
 
 
+def cached_histories(runs: dict[Any, Run]) -> dict[Any, Any]:
+    """Key -> history table of the runs already cached (never computes one): what another
+    machine computed and committed, shown whatever its number."""
+    from .train import history_frame
+
+    found = {key: run.lookup() for key, run in runs.items()}
+    return {key: history_frame(result) for key, result in found.items() if result is not None}
+
+
 def by_kind(done: dict[Any, results.Result]) -> dict[str, list[results.Result]]:
     """A chapter's results (config -> result, in listing order) grouped by kind."""
     grouped: dict[str, list[results.Result]] = {}

@@ -505,6 +505,21 @@ const CSS = `
 .lrgap-explorer .swatch { display: inline-block; width: 10px; height: 10px; margin-right: 5px; }
 `;
 
+
+/** A labelled checkbox bound to the boolean `name` of the widget's model: [label, box]. */
+function checkbox(model, name, className, text) {
+  const label = document.createElement("label");
+  const box = document.createElement("input");
+  box.type = "checkbox";
+  box.className = className;
+  box.addEventListener("change", () => {
+    model.set(name, box.checked);
+    model.save_changes();
+  });
+  label.append(box, text);
+  return [label, box];
+}
+
 function render({ model, el }) {
   const ranges = model.get("ranges");
   const root = document.createElement("div");
@@ -553,24 +568,10 @@ function render({ model, el }) {
     for (const [name, value] of Object.entries(model.get("defaults"))) model.set(name, value);
     model.save_changes();
   });
-  const toggle = document.createElement("label");
-  const box = document.createElement("input");
-  box.type = "checkbox";
-  box.className = "show-analytic";
-  box.addEventListener("change", () => {
-    model.set("show_analytic", box.checked);
-    model.save_changes();
-  });
-  toggle.append(box, " show the analytic points (train loss ε, error on one coordinate)");
-  const exact = document.createElement("label");
-  const exactBox = document.createElement("input");
-  exactBox.type = "checkbox";
-  exactBox.className = "exact-stop";
-  exactBox.addEventListener("change", () => {
-    model.set("exact_stop", exactBox.checked);
-    model.save_changes();
-  });
-  exact.append(exactBox, " stop at exactly ε (anneal first, last step shortened)");
+  const [toggle, box] = checkbox(model, "show_analytic", "show-analytic",
+    " show the analytic points (train loss ε, error on one coordinate)");
+  const [exact, exactBox] = checkbox(model, "exact_stop", "exact-stop",
+    " stop at exactly ε (anneal first, last step shortened)");
   buttons.append(reset, toggle, exact);
   root.appendChild(buttons);
 

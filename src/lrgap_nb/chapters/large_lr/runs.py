@@ -17,7 +17,7 @@ from typing import Any
 
 from lrgap_nb import train
 from lrgap_nb.datasets import train_size
-from lrgap_nb.runs import Run
+from lrgap_nb.runs import Run, cached_histories
 from lrgap_nb.train import TrainConfig, histories, history_frame, train_run
 
 from . import tables
@@ -215,8 +215,7 @@ def cached_main(profile: str) -> tuple[LargeLRParams, dict[tuple[str, int], Any]
     from lrgap_nb.chapters import chapter_config
 
     cfg = chapter_config("large_lr", profile)
-    found = {key: train_run(config).lookup() for key, config in main_configs(cfg).items()}
-    return cfg, {key: history_frame(r) for key, r in found.items() if r is not None}
+    return cfg, cached_histories({k: train_run(c) for k, c in main_configs(cfg).items()})
 
 
 def calibration_runs(cfg: LargeLRParams) -> list[Run]:

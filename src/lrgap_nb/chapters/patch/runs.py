@@ -16,7 +16,7 @@ from typing import Any
 
 from lrgap_nb import train
 from lrgap_nb.datasets import train_size
-from lrgap_nb.runs import Run
+from lrgap_nb.runs import Run, cached_histories
 from lrgap_nb.train import TrainConfig, history_frame
 
 from . import tables
@@ -212,8 +212,7 @@ def cached_main(profile: str) -> tuple[PatchParams, dict[tuple[str, int], Any]]:
     from lrgap_nb.chapters import chapter_config
 
     cfg = chapter_config("patch", profile)
-    found = {key: run(config).lookup() for key, config in main_configs(cfg).items()}
-    return cfg, {key: history_frame(r) for key, r in found.items() if r is not None}
+    return cfg, cached_histories({k: run(c) for k, c in main_configs(cfg).items()})
 
 
 def calibration_runs(cfg: PatchParams) -> list[Run]:
