@@ -88,6 +88,14 @@ class TrainConfig:
                 )
 
 
+# Li, Wei & Ma's official WRN recipe (train_cifar.py, train_patches.py): SGD with Nesterov
+# momentum 0.9, weight decay 5e-4, no augmentation. The large-LR and patch chapters derive their
+# runs from it; evaluation in batches of 250 (benchmarks/cpu_scale.py: faster here, same numbers).
+WRN_RECIPE = dict(
+    momentum=0.9, nesterov=True, weight_decay=5e-4, augment=False, eval_batch_size=250
+)
+
+
 @dataclasses.dataclass(frozen=True)
 class TrainResult:
     """A finished run: its config, per-epoch history table and where its weights are."""

@@ -23,7 +23,6 @@ from lrgap_nb.train import TrainConfig, histories, history_frame, train_run
 from . import tables
 from .params import LARGE, NOISE, NOISE_PATCH, SMALL, LargeLRParams
 
-EVAL_BATCH = 250  # benchmarks/cpu_scale.py: 128-250 beat 1000 on one CPU thread; same numbers
 GATE_PROTOCOL = 1  # version of the "large_lr_gate" computation (train until the gate)
 
 
@@ -71,18 +70,14 @@ def methods(cfg: LargeLRParams) -> tuple[str, ...]:
 
 
 def _common(cfg: LargeLRParams, seed: int, **extra) -> TrainConfig:
-    """SGD with Nesterov 0.9, weight decay 5e-4, no augmentation: official train_cifar.py."""
+    """The official recipe (train.WRN_RECIPE) at this profile's network, data and seed."""
     settings = dict(
         model=cfg.model,
         model_width=cfg.model_width,
         dataset=cfg.dataset,
         epochs=cfg.epochs,
         batch_size=cfg.batch_size,
-        momentum=0.9,
-        nesterov=True,
-        weight_decay=5e-4,
-        augment=False,
-        eval_batch_size=EVAL_BATCH,
+        **train.WRN_RECIPE,
         subset=cfg.train_subset,
         seed=seed,
     )

@@ -23,8 +23,6 @@ from . import tables
 from .dataset import PatchConfig
 from .params import EVAL_SETS, LARGE, METHODS, NOISE, SMALL, PatchParams
 
-EVAL_BATCH = 250  # benchmarks/cpu_scale.py: 128-250 beat 1000 on one CPU thread; same numbers
-
 
 def train_payload(config: TrainConfig) -> dict[str, Any]:
     """lrgap_nb.train's runner, after registering the patch datasets in this process."""
@@ -87,19 +85,16 @@ def patch_config(cfg: PatchParams, beta: float | None = None) -> PatchConfig:
 
 
 def _common(cfg: PatchParams, seed: int, **extra) -> TrainConfig:
-    """SGD with Nesterov 0.9, weight decay 5e-4, no augmentation: official train_patches.py."""
+    """The official recipe (train.WRN_RECIPE) on this chapter's patched data."""
     settings = dict(
         model=cfg.model,
         model_width=cfg.model_width,
         dataset=patch_config(cfg).name,
         epochs=cfg.epochs,
         batch_size=cfg.batch_size,
-        momentum=0.9,
-        nesterov=True,
-        weight_decay=5e-4,
+        **train.WRN_RECIPE,
         subset=cfg.train_subset,
         eval_sets=EVAL_SETS,
-        eval_batch_size=EVAL_BATCH,
         seed=seed,
     )
     return TrainConfig(**{**settings, **extra})
