@@ -16,12 +16,13 @@ def examples(pixels: np.ndarray, titles: list[str], columns: int):
     ax = plotting.axes(1)[0]
     x = np.asarray(pixels, dtype=float) / 255
     n, h, w, c = x.shape
-    rows, pad = int(np.ceil(n / columns)), 2
-    canvas = np.ones((rows * (h + pad), columns * (w + pad), c))
+    rows, pad, title = int(np.ceil(n / columns)), 2, 12  # pixels between images, above a row
+    canvas = np.ones((rows * (h + title), columns * (w + pad), c))
     for i, image in enumerate(x):
         r, k = divmod(i, columns)
-        canvas[r * (h + pad) : r * (h + pad) + h, k * (w + pad) : k * (w + pad) + w] = image
-        ax.text(k * (w + pad) + w / 2, r * (h + pad) - 1, titles[i], ha="center", fontsize=9)
+        top, left = r * (h + title) + title, k * (w + pad)
+        canvas[top : top + h, left : left + w] = image
+        ax.text(left + w / 2, top - 2, titles[i], ha="center", va="bottom", fontsize=9)
     ax.imshow(canvas.squeeze(), cmap="gray" if c == 1 else None, interpolation="nearest")
     ax.set_axis_off()
     return ax
