@@ -148,5 +148,15 @@ def history_panels(
         if gate is not None and gate[0] == column:
             mark_gate(ax, gate[1])
         ax.set(xlabel="epoch", ylabel=label)
-    grid[0].legend()
+    legend_below(grid)
     return grid
+
+
+def legend_below(axes) -> None:
+    """One legend for a row of panels, under them, off the data (from the first panel's lines)."""
+    first = axes.flat[0] if hasattr(axes, "flat") else axes[0]
+    handles, labels = first.get_legend_handles_labels()
+    figure = first.figure
+    figure.tight_layout()
+    figure.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0),
+                  ncol=min(3, len(labels)), frameon=False)  # fmt: skip

@@ -26,7 +26,7 @@ def pilot(histories: Mapping[float, pd.DataFrame], chosen: float | None):
         axes[1].plot(h["epoch"], 100 * h["train_acc"], label=label, **style)
     axes[0].set(xlabel="epoch", ylabel="train loss (running mean)")
     axes[1].set(xlabel="epoch", ylabel="train accuracy (%, running)")
-    axes[1].legend()
+    plotting.legend_below(axes)
     return axes
 
 
