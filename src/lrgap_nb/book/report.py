@@ -29,7 +29,7 @@ PROFILE_MEANING = {
     "overnight": "hours on a two-core CPU, at the scale where each chapter's mechanism can show",
     "paper-subset": "the papers' own networks and schedules on a GPU, trained on a subset of the "
     "training images in place of the whole set",
-    "full": "the papers' own models, data and schedules, on a GPU",
+    "full": "the papers' own models, data and schedules (on a GPU where they train networks)",
 }
 SUMMARY = "summary"  # book/_extra/outputs/summary/: what the prose pages include
 _INCLUDED = re.compile(r"_extra/outputs/summary/findings_(\w+)\.md")
