@@ -85,4 +85,5 @@ def test_records_round_trip_through_json_and_render_without_parsing(tmp_path, mo
     frame = report.claims_frame(records)
     assert frame["verdict"].tolist() == [stats.INCONCLUSIVE, stats.PRECONDITION_NOT_MET]
     assert frame["why"].iloc[1] == "not run: needs the download"
+    assert frame["ours"].iloc[1] == "not run"
     assert frame["paper"].iloc[1] == "71.90 vs 66.35 (survey report, 3.1)"

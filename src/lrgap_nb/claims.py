@@ -235,4 +235,5 @@ def not_run(chapter: str, statement: str, *, source: str, paper: str, why: str, 
     return judge(
         chapter, statement, source=source, paper=paper, values={arm: [] for arm in rule.arms},
         seeds=[], scale=scale, rule=rule, premises=[Premise("not run", False, why)],
+        ours_text="not run",
     )  # fmt: skip
