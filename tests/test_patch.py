@@ -445,7 +445,7 @@ def test_the_calibration_figure_draws_every_setting_and_the_memorised_threshold(
         for beta in (0.1, 0.2, 0.4)
     }
     train_panel, patch_panel = figures.calibration_curves(calibration, 0.8)
-    assert [t.get_text() for t in train_panel.get_legend().get_texts()] == [
+    assert [t.get_text() for t in train_panel.figure.legends[0].get_texts()] == [
         "small LR 0.004, beta 0.1",
         "small LR 0.004, beta 0.2",
         "small LR 0.004, beta 0.4",
