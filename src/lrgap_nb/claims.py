@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -90,6 +90,21 @@ def history_failures(
         first = float(history[column].iloc[0])
         events[f"{column} anneal"] = bool(len(after)) and float(after.iloc[0]) < first
     return protocol_failures(history["train_loss"].to_numpy(), chance_loss, events)
+
+
+def histories_protocol(
+    histories: Mapping[tuple, Any],
+    chance_loss: float,
+    anneals: Callable[[tuple], Mapping[str, int]],
+) -> Premise:
+    """Whether every run in `histories` (keyed (method, ..., seed)) followed its protocol, each
+    failure named by method and seed; `anneals(key)` says what that run's schedule drops when."""
+    failures = [
+        f"{key[0]}, seed {key[-1]}: {failure}"
+        for key, history in sorted(histories.items())
+        for failure in history_failures(history, chance_loss, anneals(key))
+    ]
+    return Premise.run_protocol("runs follow their protocol", failures)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from .. import stats
 from ..claims import Claim
+from .export import Table, save_table
 
 CLAIM_COLUMNS = ["chapter", "claim", "paper", "ours", "scale", "verdict", "why"]
 # The landing table leaves each verdict's reason to its chapter.
@@ -41,7 +42,6 @@ def save_claims(chapter: str, claims: Sequence[Claim]) -> ClaimsTable:
     claims.json is what `write_summary` reads; claims.csv is the reader's download.
     """
     from .. import paths
-    from .export import save_table
 
     records = [c.record() for c in claims]
     (paths.outputs_dir(chapter) / "claims.json").write_text(json.dumps(records, indent=1))
@@ -67,19 +67,14 @@ def claims_frame(records: Sequence[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=CLAIM_COLUMNS)
 
 
-class ClaimsTable:
-    """A chapter's claims as the reader sees them: every cell whole, the rule stated beside."""
+class ClaimsTable(Table):
+    """A chapter's claims as the reader sees them: a `Table` with the rule stated beside it."""
 
     def __init__(self, table: pd.DataFrame):
-        self.table = table
+        super().__init__(table.drop(columns="chapter"))
 
     def _repr_html_(self) -> str:
-        shown = self.table.drop(columns="chapter")
-        body = shown.to_html(index=False, escape=True, border=0, classes="claims")
-        return f'<div class="table-scroll">{body}</div><p><em>Rule:</em> {stats.RULE}</p>'
-
-    def __repr__(self) -> str:
-        return self.table.drop(columns="chapter").to_string(index=False)
+        return f"{super()._repr_html_()}<p><em>Rule:</em> {stats.RULE}</p>"
 
 
 def summary_table() -> pd.DataFrame:
@@ -105,7 +100,6 @@ def write_summary() -> None:
     registered or included by a page (a page never includes a missing file).
     """
     from .. import paths
-    from .export import save_table
 
     claims = summary_table()
     claims = claims[claims["chapter"].map(rendered_profile).notna()]  # stale outputs stay out

@@ -44,13 +44,9 @@ class Runs:
         return Premise.at_least(name, min(self.at(method, epoch, "train_acc")), GATE, "%")
 
     def protocol(self, methods: tuple[str, ...]) -> Premise:
-        failures = [
-            f"{key[0]}, seed {key[-1]}: {failure}"
-            for key, h in sorted(self.hist.items())
-            if key[0] in methods
-            for failure in engine.history_failures(h, CHANCE_LOSS, {"lr": self.anneal})
-        ]
-        return Premise.run_protocol("runs follow their protocol", failures)
+        """Every run of `methods` followed its protocol (all methods share the LR anneals)."""
+        runs = {key: h for key, h in self.hist.items() if key[0] in methods}
+        return engine.histories_protocol(runs, CHANCE_LOSS, lambda key: {"lr": self.anneal})
 
     def fitted_first(self) -> list[Premise]:
         name = f"small LR's lowest train acc. before the anneal (epoch {self.anneal})"

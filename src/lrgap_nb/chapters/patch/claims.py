@@ -71,12 +71,7 @@ class Runs:
         return Premise.at_most("patch strength beta (the paper's)", self.beta, PAPER_BETA)
 
     def protocol(self) -> Premise:
-        failures = [
-            f"{key[0]}, seed {key[-1]}: {failure}"
-            for key, h in sorted(self.hist.items())
-            for failure in engine.history_failures(h, CHANCE_LOSS, self.anneals(key[0]))
-        ]
-        return Premise.run_protocol("runs follow their protocol", failures)
+        return engine.histories_protocol(self.hist, CHANCE_LOSS, lambda key: self.anneals(key[0]))
 
     def judge(self, statement: str, values: dict, rule: engine.Rule, premises: list[Premise],
               paper: str = "", source: str = LI) -> Claim:  # fmt: skip
