@@ -242,6 +242,13 @@ def test_recorded_steps_are_skipped_for_the_same_device_torch_and_path(
     assert not (out / "pack" / "correctness.csv").exists()
 
 
+def test_two_checks_of_one_day_keep_their_own_record_folders() -> None:
+    first = {"device": "NVIDIA H200", "created": "2026-12-04T10:25:05+00:00"}
+    second = {**first, "created": "2026-12-04T10:33:56+00:00"}
+    assert gpu_record.folder_name(first) == "2026-12-04-1025-h200"
+    assert gpu_record.folder_name(second) == "2026-12-04-1033-h200"
+
+
 def test_pack_refuses_more_than_eight_files(tmp_path: Path) -> None:
     pack_dir, tables = tmp_path / "pack", tmp_path / "tables"
     pack_dir.mkdir()

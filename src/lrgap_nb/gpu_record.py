@@ -2,7 +2,7 @@
 
 A check's correctness and speed steps test the training path (device, train, models, data,
 schedules) with a given torch on a given device. Their outcome is recorded with a fingerprint
-of those sources: `unpack` writes the record and the tables under results/gpu/<date>-<device>/,
+of those sources: `unpack` writes the record and the tables under results/gpu/<date>-<hhmm>-<device>/,
 and a later check on the same device with the same torch and the same fingerprint skips the
 steps (a commit alone would not do: every unrelated edit makes a new one).
 """
@@ -73,6 +73,9 @@ def _shown(folder: Path) -> str:
 
 
 def folder_name(rec: dict[str, Any]) -> str:
-    """<date>-<device>, e.g. 2026-12-04-h200 (NVIDIA's prefix dropped)."""
+    """<date>-<hhmm>-<device>, e.g. 2026-12-04-1025-h200 (NVIDIA's prefix dropped): the start
+    time keeps two checks of one day, one after the other, from overwriting each other."""
     device = re.sub(r"^nvidia\s+", "", str(rec.get("device", "device")).lower())
-    return f"{str(rec.get('created', ''))[:10]}-{re.sub(r'[^a-z0-9]+', '-', device).strip('-')}"
+    created = re.sub(r"\D", "", str(rec.get("created", "")))[:12]  # yyyymmddhhmm
+    day, time = f"{created[:4]}-{created[4:6]}-{created[6:8]}", created[8:12]
+    return "-".join(x for x in (day, time, re.sub(r"[^a-z0-9]+", "-", device).strip("-")) if x)
