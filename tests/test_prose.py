@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from lrgap_nb import claims
-from lrgap_nb.book import report
+from lrgap_nb.book import export, report
 from lrgap_nb.chapters import registry
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -215,7 +215,11 @@ def test_a_page_never_includes_a_missing_findings_file(small_book):
 
 def test_glue_records_the_value_for_the_prose_check(small_book):
     book, _ = small_book
-    assert report.glue("convex", "step_ratio", 23.5) == 23.5
-    report.glue("convex", "step_ratio", 1.8)
+    out = export.outputs("convex")
+    out.glue(step_ratio=23.5, lr="0.1")
+    out.glue(step_ratio=1.8)
     glued = pd.read_csv(book / "_extra" / "outputs" / "convex" / "glued.csv")
-    assert glued.to_dict("records") == [{"key": "step_ratio", "value": 1.8}]
+    assert glued.to_dict("records") == [
+        {"key": "lr", "value": 0.1},
+        {"key": "step_ratio", "value": 1.8},
+    ]

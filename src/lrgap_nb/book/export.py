@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -52,6 +53,21 @@ class ChapterOutputs:
         rounding of it, where the page shows less than the download holds)."""
         save_table(table, self.chapter, name)
         return Table(table if show is None else show)
+
+    def glue(self, **values: Any) -> None:
+        """Glue each value under its name for the prose to paste ({glue:text}`name`, or
+        {glue:text}`name:.1f` for a number), and record it in outputs/<chapter>/glued.csv (the
+        prose tests accept a pasted number the build made). The cell calling this is tagged
+        remove-input: the page shows the sentence, not the call."""
+        from myst_nb import glue as myst_glue
+
+        for key, value in values.items():
+            myst_glue(key, value, display=False)
+        path = paths.outputs_dir(self.chapter) / "glued.csv"
+        rows = pd.DataFrame({"key": list(values), "value": list(values.values())})
+        if path.is_file():
+            rows = pd.concat([pd.read_csv(path).query("key not in @rows.key"), rows])
+        rows.to_csv(path, index=False)
 
     def figure(self, axes, name: str) -> None:
         """Write the figure holding `axes` (one axes or an array of them) as PNG and SVG, and

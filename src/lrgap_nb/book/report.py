@@ -214,25 +214,6 @@ def chapter_findings(name: str, rows: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def glue(chapter: str, key: str, value: Any) -> Any:
-    """Glue `value` under `key` (myst-nb) and record it in outputs/<chapter>/glued.csv.
-
-    Any page can then paste it: {glue:text}`NN_stem.ipynb::key:.2f` (the format is required,
-    `:s` for text). The CSV lets tests/test_prose.py accept the pasted number as one the build
-    made. Returns `value`, so a cell can glue and use it in one line.
-    """
-    from myst_nb import glue as myst_glue
-
-    from .. import paths
-
-    myst_glue(key, value, display=False)
-    path = paths.outputs_dir(chapter) / "glued.csv"
-    glued = pd.read_csv(path) if path.is_file() else pd.DataFrame(columns=["key", "value"])
-    glued = pd.concat([glued[glued["key"] != key], pd.DataFrame([{"key": key, "value": value}])])
-    glued.to_csv(path, index=False)
-    return value
-
-
 def chapter_links() -> pd.DataFrame:
     """Each chapter's title as a MyST link to its page (the csv-table cells are parsed as MyST)."""
     from ..chapters import registry
