@@ -298,19 +298,47 @@ def test_a_calibration_longer_than_the_first_phase_is_refused():
         chapter_config("patch", "overnight", calibration_epochs=30)
 
 
-def test_calibration_sentence_names_what_failed_and_what_is_used():
+def test_calibration_facts_name_the_choice_and_how_it_was_reached():
     cfg = chapter_config("patch", "overnight")
     failed = {runs.Setting(0.004, b): patch_history([0.1, 0.093], [0.3, 0.3]) for b in (0.1, 0.2)}
     works = {**failed, runs.Setting(0.04, 0.1): patch_history([0.5, 0.95], [0.3, 0.4])}
-    sentence = tables.calibration_sentence(cfg, runs.Setting(0.04, 0.1), works)
-    assert sentence.startswith("The 2 settings tried before (from the official small LR 0.004")
-    assert "anneals to 0.04" in sentence
+    facts = tables.calibration_facts(cfg, runs.Setting(0.04, 0.1), works)
+    assert (facts["chosen_lr"], facts["chosen_beta"], facts["anneal_to"]) == ("0.04", "0.1", "0.04")
+    assert facts["calibration_choice"].startswith("the first of the 3 settings tried")
     table = tables.calibration_table(works, runs.Setting(0.04, 0.1), cfg.memorised)
     assert table["used"].tolist() == [False, False, True]
     assert table["patch-only acc. (%)"].tolist() == [9.3, 9.3, 95.0]
     assert str(runs.Setting(0.04, 0.1)) == "small LR 0.04, beta 0.1"  # its wall-time row
-    none = tables.calibration_sentence(cfg, runs.Setting(0.004, 0.2), failed)
-    assert none.startswith("No setting tried lets small LR memorise the patch")
+    none = tables.calibration_facts(cfg, runs.Setting(0.004, 0.2), failed)
+    assert none["calibration_choice"].startswith("the last of the 2 settings tried: none")
+    official = tables.calibration_facts(
+        chapter_config("patch", "cpu"), runs.Setting(0.004, 0.1), {}
+    )
+    assert official["anneal_to"] == "0.004"  # 0.1 x 0.04, the official anneal
+
+
+def test_settings_table_reads_every_value_from_the_parameters():
+    cfg = chapter_config("patch", "overnight", seeds=(4, 5))
+    table = tables.settings_table(cfg).set_index("setting")["value"]
+    assert table["seeds"] == "4, 5"
+    assert table["calibration"].startswith("small LR 0.004, 0.04 in turn, each with beta 0.1, 0.2")
+    assert (
+        table["large LR"] == "0.4, annealed after epoch 20 to the small LR the calibration chooses"
+    )
+    cpu = tables.settings_table(chapter_config("patch", "cpu")).set_index("setting")["value"]
+    assert cpu["clean-only references"] == "none at this profile"
+
+
+def test_paper_width_facts_average_the_seeds_and_mark_missing_methods():
+    cfg = chapter_config("patch", "paper-subset")
+    hist = {
+        (SMALL, seed): patch_history([0.2 + 0.1 * seed] * cfg.epochs, [0.5] * cfg.epochs)
+        for seed in range(2)
+    }
+    facts = tables.paper_width_facts(hist, cfg)
+    assert facts["pw_small_patch_last"] == "25.0" and facts["pw_large_clean_last"] == "—"
+    assert (facts["pw_runs"], facts["pw_seeds"]) == ("2", "2")
+    assert facts["pw_anneal_steps"] == f"{cfg.anneal_epoch * tables.steps_per_epoch(cfg):,}"
 
 
 def mechanism(small_memorises: bool, large_early: bool = False) -> dict:

@@ -17,7 +17,7 @@ from lrgap_nb import stats
 from lrgap_nb.datasets import train_size
 from lrgap_nb.runs import network_name
 
-from .params import LARGE, METHODS, PAPER_FINAL, PAPER_SOURCE, SMALL
+from .params import LARGE, METHODS, NOISE, PAPER_FINAL, PAPER_SOURCE, SMALL
 
 MIN_EFFECT = 1.0  # percentage points: the smallest clean-accuracy difference we call an effect
 QUICK = 5  # "learns the patch quickly after the anneal": within this many epochs
@@ -178,70 +178,90 @@ def scale(cfg, setting=None) -> str:
     )
 
 
-def describe(cfg) -> str:
-    """What runs at this profile, in Markdown (numbers read from the parameters)."""
-    rates = (
-        f"- large LR {cfg.lr_large:g}, annealed after epoch {cfg.anneal_epoch} to the small LR "
-        "the calibration chooses; small LR: the calibration's choice;"
-        if cfg.calibration_lrs
-        else f"- large LR {cfg.lr_large:g} ×{cfg.lr_factor:g} after epoch {cfg.anneal_epoch}; "
-        f"small LR {cfg.lr_small:g};"
-    )
-    beta = "the calibration's choice" if cfg.calibration_betas else f"{cfg.beta:g}"
-    lines = [
-        f"- network and data: {scale(cfg, None)}, batch {cfg.batch_size};",
-        f"{rates} noise {cfg.noise:g} ×{cfg.noise_factor:g} after epoch {cfg.anneal_epoch};",
-        f"- patch: sigma_z {cfg.sigma_z:g}, beta {beta}, alpha {cfg.alpha:g}, "
-        f"{100 * cfg.clean_frac:g}% clean, patch-only probability {cfg.patch_only_prob:g}; "
-        f"{cfg.n_patch_eval} patch-only validation images;",
-        f"- seeds {', '.join(map(str, cfg.seeds))}; memorised at {100 * cfg.memorised:g}% "
-        f"patch-only accuracy, near chance at most {100 * cfg.near_chance:g}%;",
-    ]
-    if cfg.calibration_betas or cfg.calibration_lrs:
-        rates = cfg.calibration_lrs or (cfg.lr_small,)
-        betas = cfg.calibration_betas or (cfg.beta,)
-        lines.append(
-            f"- calibration: small LR {', '.join(f'{r:g}' for r in rates)} in turn, each with "
-            f"beta {', '.join(f'{b:g}' for b in betas)} in turn, {cfg.calibration_length} epochs "
-            f"on seed {cfg.calibration_seed}; the first that memorises the patch is used;"
-        )
-    if cfg.reference_fractions:
-        lines.append(
-            "- clean-only references: "
-            + ", ".join(f"{100 * f:g}%" for f in cfg.reference_fractions)
-            + " of the images, large LR + anneal, equal SGD steps."
-        )
-    return "\n".join(lines)
+def settings_table(cfg) -> pd.DataFrame:
+    """What runs at this profile, one row per setting (values read from the parameters)."""
+    calibrated = bool(cfg.calibration_lrs or cfg.calibration_betas)
+    rates = ", ".join(f"{r:g}" for r in cfg.calibration_lrs or (cfg.lr_small,))
+    betas = ", ".join(f"{b:g}" for b in cfg.calibration_betas or (cfg.beta,))
+    rows = {
+        "network and data": f"{scale(cfg, None)}, batch {cfg.batch_size}",
+        "large LR": f"{cfg.lr_large:g}, annealed after epoch {cfg.anneal_epoch} "
+        + (
+            "to the small LR the calibration chooses"
+            if cfg.calibration_lrs
+            else f"(×{cfg.lr_factor:g})"
+        ),
+        "small LR": "the calibration's choice" if cfg.calibration_lrs else f"{cfg.lr_small:g}",
+        "pre-activation noise": f"{cfg.noise:g}, ×{cfg.noise_factor:g} after epoch "
+        f"{cfg.anneal_epoch}",
+        "patch": f"sigma_z {cfg.sigma_z:g}, beta "
+        + ("the calibration's choice" if cfg.calibration_betas else f"{cfg.beta:g}")
+        + f", alpha {cfg.alpha:g}, {100 * cfg.clean_frac:g}% clean, patch-only probability "
+        f"{cfg.patch_only_prob:g}",
+        "patch-only validation images": f"{cfg.n_patch_eval:,}",
+        "seeds": ", ".join(map(str, cfg.seeds)),
+        "thresholds": f"memorised at {100 * cfg.memorised:g}% patch-only accuracy, near chance "
+        f"at most {100 * cfg.near_chance:g}%",
+        "calibration": (
+            f"small LR {rates} in turn, each with beta {betas} in turn, "
+            f"{cfg.calibration_length} epochs on seed {cfg.calibration_seed}; the first that "
+            "memorises the patch is used"
+            if calibrated
+            else "none (the official small LR and patch strength)"
+        ),
+        "clean-only references": (
+            ", ".join(f"{100 * f:g}%" for f in cfg.reference_fractions)
+            + " of the images, large LR + anneal, equal SGD steps"
+            if cfg.reference_fractions
+            else "none at this profile"
+        ),
+    }
+    return pd.DataFrame({"setting": list(rows), "value": list(rows.values())})
 
 
-def calibration_sentence(cfg, chosen, calibration: Mapping) -> str:
-    """Which small LR and patch strength the runs use and why (Markdown)."""
+def calibration_facts(cfg, chosen, calibration: Mapping) -> dict[str, object]:
+    """The setting the runs use and how the calibration reached it, for the prose to paste."""
     if not calibration:
-        return (
-            f"No calibration at this profile: small LR {chosen.lr_small:g}, patch strength "
-            f"beta = {chosen.beta:g}."
+        how = "this profile's fixed setting: it has no calibration"
+    elif memorises(calibration[chosen], cfg.memorised):
+        how = (
+            f"the first of the {len(calibration)} settings tried that lets small LR memorise the "
+            f"patch within {cfg.calibration_length} epochs"
         )
-    where = f"within {cfg.calibration_length} epochs at this width and data size"
-    if not memorises(calibration[chosen], cfg.memorised):
-        return (
-            f"No setting tried lets small LR memorise the patch {where}; the runs below use the "
-            f"last, small LR {chosen.lr_small:g} and beta = {chosen.beta:g}, and the claims that "
-            "need memorisation say so."
+    else:
+        how = (
+            f"the last of the {len(calibration)} settings tried: none lets small LR memorise the "
+            f"patch within {cfg.calibration_length} epochs, and the claims that need it say so"
         )
-    failed = [s for s in calibration if s != chosen]
-    before = (
-        f"The {len(failed)} setting{'s' if len(failed) > 1 else ''} tried before "
-        f"(from the official small LR {failed[0].lr_small:g} and beta = {failed[0].beta:g}) "
-        f"did not let small LR memorise the patch {where}. "
-        if failed
-        else ""
-    )
-    anneal = (
-        f"; large LR + anneal starts at {cfg.lr_large:g} and anneals to {chosen.lr_small:g}"
-        if cfg.calibration_lrs
-        else ""
-    )
-    return (
-        f"{before}Small LR {chosen.lr_small:g} with beta = {chosen.beta:g} memorises it: the runs "
-        f"below use it{anneal}."
-    )
+    anneal_to = chosen.lr_small if cfg.calibration_lrs else cfg.lr_large * cfg.lr_factor
+    return {
+        "chosen_lr": f"{chosen.lr_small:g}",
+        "chosen_beta": f"{chosen.beta:g}",
+        "calibration_choice": how,
+        "lr_large": f"{cfg.lr_large:g}",
+        "anneal_to": f"{anneal_to:g}",
+    }
+
+
+def paper_width_facts(hist: Histories, cfg, prefix: str = "pw_") -> dict[str, str]:
+    """The numbers the paper-width reading quotes (means over seeds, "—" where a method has no
+    cached run), keyed `prefix` + name."""
+
+    def mean(values: list[float]) -> str:
+        return f"{np.mean(values):.1f}" if values else "—"
+
+    steps = cfg.anneal_epoch * steps_per_epoch(cfg)
+    facts = {
+        "runs": str(len(hist)),
+        "seeds": str(len({key[1] for key in hist})),
+        "anneal_epoch": str(cfg.anneal_epoch),
+        "anneal_steps": f"{steps:,}",
+        "small_patch_before": mean(at(hist, SMALL, cfg.anneal_epoch, "patch_only_acc")),
+        "small_patch_last": mean(at(hist, SMALL, None, "patch_only_acc")),
+        "large_patch_last": mean(at(hist, LARGE, None, "patch_only_acc")),
+        "noise_patch_before": mean(at(hist, NOISE, cfg.anneal_epoch, "patch_only_acc")),
+        "noise_patch_last": mean(at(hist, NOISE, None, "patch_only_acc")),
+    }
+    for method, name in ((LARGE, "large"), (SMALL, "small"), (NOISE, "noise")):
+        facts[f"{name}_clean_last"] = mean(at(hist, method, None, "test_acc"))
+    return {prefix + key: value for key, value in facts.items()}
