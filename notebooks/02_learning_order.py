@@ -123,9 +123,23 @@ lg.show_markdown(lg.learning_order.tables.setting_text(cfg))
 # error the chapter tests, and report on seeds $0, 1, \dots$ The calibration log is in the
 # appendix at the end of this page.
 
-# %%
+# %% tags=["remove-input"]
 calibration = lg.learning_order.calibration.calibration_log()
-lg.show_markdown(lg.learning_order.calibration.chosen_text(calibration))
+chosen = lg.learning_order.calibration.chosen(calibration)
+out.glue(**{f"cal_{key}": value for key, value in chosen.items()})
+
+# %% [markdown]
+# The calibration chose $d =$ {glue:text}`cal_d:g`, $N =$ {glue:text}`cal_n_train:g` and
+# $\gamma_0 =$ {glue:text}`cal_gamma0:g` (references {glue:text}`cal_error_few:.3f` against
+# {glue:text}`cal_error_many:.3f`, gap 95% CI {glue:text}`cal_gap_ci`), then
+# $\lVert z_q\rVert =$ {glue:text}`cal_zq_norm:g`, $\lVert\zeta\rVert =$
+# {glue:text}`cal_zeta_norm:g` and $\eta_1 =$ {glue:text}`cal_lr_large:g`: the first setting of
+# stage B to meet all three of its premises or, when none does, the one meeting the most. It met
+# {glue:text}`cal_premises_met` of 3 (L-S annealed on {glue:text}`cal_ls_annealed` seeds; S fits
+# Q first: {glue:text}`cal_s_fits_q_first`; Q-curvature smaller under L-S:
+# {glue:text}`cal_curvature_smaller`). L-S's effective pre-activation noise on Q inputs after
+# {glue:text}`cal_probe_steps:g` steps at $\eta_1$ was {glue:text}`cal_sigma` on the calibration
+# seeds.
 
 # %%
 done = lg.execute("learning_order", cfg)  # config -> result, from the results cache when present
@@ -341,8 +355,9 @@ lg.show_markdown(lg.learning_order.claims.reading(claims))
 # and L-S's Q-curvature before the anneal is smaller than S's by the stated factor; if none meets
 # all three, the one meeting the most. The final errors of L-S and S are shown but never used to
 # choose. Stage C measures L-S's effective pre-activation noise on Q inputs
-# (twin runs) for S + noise. The log (`results/calibration/learning_order.csv`, written by
-# `python -m lrgap_nb.chapters.learning_order.calibration`):
+# (twin runs) for S + noise. Each stage is listed once the one before it is cached and judged;
+# `lrgap calibrate learning_order` computes them in turn and writes the log
+# (`results/calibration/learning_order.csv`):
 
 # %%
 out.table(calibration, "calibration_log")
@@ -365,8 +380,8 @@ out.table(lg.learning_order.calibration.pilot_table(), "calibration_pilot")
 # the stability edge measured at initialisation, the weight noise a multiple of the initial scale
 # (the grid: `lrgap_nb/chapters/learning_order/regime.py`; the first row is the chapter's own
 # setting with a shorter step cap). For each candidate, the fraction of seeds on which each
-# premise held (rows appear as their runs are cached; `python -m
-# lrgap_nb.chapters.learning_order.regime` runs the rest):
+# premise held (rows appear as their runs are cached; `lrgap calibrate learning_order` runs the
+# rest, after the staged calibration):
 
 # %%
 regime_map = lg.learning_order.regime.premise_map()

@@ -8,8 +8,9 @@ L-S and S (with the premises' measurements) and the two references on REGIME_SEE
 STEPS steps: about a minute of one CPU thread at d = 100, seconds at d = 50. The result is the
 premise-satisfaction map: on how many seeds each premise held, per candidate.
 
-`lrgap calibrate learning_order` runs every candidate (resumable: each unit is a cache entry),
-`lrgap commit learning_order` copies the finished entries to results/committed/.
+`lrgap calibrate learning_order` runs every candidate once the staged calibration is done
+(resumable: each unit is a cache entry); `lrgap commit learning_order` copies the finished
+entries to results/committed/.
 """
 
 from __future__ import annotations
