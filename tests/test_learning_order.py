@@ -371,8 +371,12 @@ def test_smoke_claims_never_read_opposite_where_premises_fail(isolated_cache):
     ]
     assert len(outcome) >= 5
     assert all(" of " in c.scale for c in outcome)
-    text = lc.reading(judged)
-    assert "precondition not met" in text or "premises held" in text
+    read = lc.reading(judged)
+    assert read["outcome_claims"] == len(outcome)
+    assert read["outcome_judged"] == sum(
+        c.verdict.label != stats.PRECONDITION_NOT_MET for c in outcome
+    )
+    assert {read[k] for k in ("ahead_on_p", "s_fits_q_first", "s_as_if_few")} <= set(stats.LABELS)
 
 
 def test_regime_search_uses_calibration_seeds_only():
@@ -383,12 +387,15 @@ def test_regime_search_uses_calibration_seeds_only():
     assert reported.isdisjoint(regime.REGIME_SEEDS)
 
 
-def test_regime_verdict_says_outside_when_no_candidate_meets_every_premise(monkeypatch):
+def test_regime_verdict_counts_the_candidates_inside_and_names_the_closest(monkeypatch):
     monkeypatch.setattr(regime, "candidates", lambda: [{}, {}])
     row = {"d": 50, "N": 500, "p0": 0.02, "r": 0.05, "λ": 0.01, "η₁": 29.0, "η₂": 2.9,
            "τ_ξ": 0.005, "(a)": 0.0, "(b)": 0.2, "(c)": 1.0, "all": 0.0, "L-S annealed": 0.0,
            "S final train loss": 0.6}  # fmt: skip
-    text = regime.verdict_text(pd.DataFrame([row]))
-    assert "1 of the 2 candidates" in text and "outside the theorem's regime" in text
-    inside = regime.verdict_text(pd.DataFrame([row | {"all": 0.8}]))
-    assert "1 met every premise" in inside
+    found = regime.verdict(pd.DataFrame([row | {"d": 100, "(b)": 0.0}, row]))
+    assert (found["mapped"], found["candidates"], found["inside"]) == (2, 2, 0)
+    assert found["closest_d"] == 50 and found["closest_b"] == 0.2  # more seeds meet (b)
+    assert regime.verdict(pd.DataFrame([row | {"all": 0.8}]))["inside"] == 1
+    empty = regime.verdict(pd.DataFrame())
+    assert empty["mapped"] == 0 and math.isnan(empty["closest_all"])
+    assert set(empty) == set(found)  # the prose's keys exist before any candidate is mapped
