@@ -230,9 +230,9 @@ def walk() -> Walk:
     return Walk(listed, frame)
 
 
-def write_log(log: Path | None = None) -> Path:
-    """Write the log of the stages judged so far (`results/calibration/learning_order.csv`)."""
-    path = log or paths.project_root() / LOG
+def write_log(path: Path | None = None) -> Path:
+    """Write the log of the stages judged so far (default `results/calibration/learning_order.csv`)."""
+    path = path or paths.project_root() / LOG
     path.parent.mkdir(parents=True, exist_ok=True)
     walk().log.to_csv(path, index=False)
     return path

@@ -12,6 +12,7 @@ import dataclasses
 import math
 import zlib
 from collections.abc import Iterator
+from pathlib import Path
 
 import torch
 
@@ -270,8 +271,8 @@ def calibration_runs(cfg: LearningOrderParams) -> list[Run]:
     return walk.runs + [run for changes in regime.candidates() for run in regime.units(changes)]
 
 
-def write_calibration_log() -> str:
+def write_calibration_log() -> Path:
     """After `lrgap calibrate`: the log of the stages judged (results/calibration/)."""
     from . import calibration
 
-    return str(calibration.write_log())
+    return calibration.write_log()
