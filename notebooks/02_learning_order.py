@@ -109,9 +109,14 @@ cfg
 # at the matched level, where the noise keeps the loss up). All runs of one algorithm train together as one batch of weight matrices; each seed fixes
 # its distribution, training set, test sets and initial weights (the same for every algorithm, so
 # comparisons are paired by seed), and a rerun gives the same numbers.
+#
+# The sizes and noise levels at this profile follow. The stationary weight noise per coordinate is
+# $\tau_\xi\,\eta/\sqrt{1-(1-\eta\lambda)^2} \approx \tau_\xi\sqrt{\eta/2\lambda}$, ignoring the
+# gradient, which pulls the weights back and makes the real fluctuation smaller (the twin runs
+# below measure it):
 
 # %%
-lg.show_markdown(lg.learning_order.tables.setting_text(cfg))
+out.table(lg.learning_order.tables.setting_table(cfg), "settings")
 
 # %% [markdown]
 # **The regime.** The paper's results are asymptotic and fix no dimension, sample size or scale.
@@ -123,9 +128,23 @@ lg.show_markdown(lg.learning_order.tables.setting_text(cfg))
 # error the chapter tests, and report on seeds $0, 1, \dots$ The calibration log is in the
 # appendix at the end of this page.
 
-# %%
+# %% tags=["remove-input"]
 calibration = lg.learning_order.calibration.calibration_log()
-lg.show_markdown(lg.learning_order.calibration.chosen_text(calibration))
+chosen = lg.learning_order.calibration.chosen(calibration)
+out.glue(**{f"cal_{key}": value for key, value in chosen.items()})
+
+# %% [markdown]
+# The calibration chose $d =$ {glue:text}`cal_d:g`, $N =$ {glue:text}`cal_n_train:g` and
+# $\gamma_0 =$ {glue:text}`cal_gamma0:g` (references {glue:text}`cal_error_few:.3f` against
+# {glue:text}`cal_error_many:.3f`, gap 95% CI {glue:text}`cal_gap_ci`), then
+# $\lVert z_q\rVert =$ {glue:text}`cal_zq_norm:g`, $\lVert\zeta\rVert =$
+# {glue:text}`cal_zeta_norm:g` and $\eta_1 =$ {glue:text}`cal_lr_large:g`: the first setting of
+# stage B to meet all three of its premises or, when none does, the one meeting the most. It met
+# {glue:text}`cal_premises_met` of 3 (L-S annealed on {glue:text}`cal_ls_annealed` seeds; S fits
+# Q first: {glue:text}`cal_s_fits_q_first`; Q-curvature smaller under L-S:
+# {glue:text}`cal_curvature_smaller`). L-S's effective pre-activation noise on Q inputs after
+# {glue:text}`cal_probe_steps:g` steps at $\eta_1$ was {glue:text}`cal_sigma` on the calibration
+# seeds.
 
 # %%
 done = lg.execute("learning_order", cfg)  # config -> result, from the results cache when present
@@ -139,8 +158,14 @@ errors = lg.learning_order.tables.final_errors(main, cfg)
 ref_errors = lg.learning_order.tables.final_errors(results["learning_order_references"], cfg)
 evidence = lg.learning_order.claims.evidence(cfg, results)
 
-# %%
-lg.show_markdown(lg.learning_order.tables.cost_text(results, cfg.profile))
+# %% tags=["remove-input"]
+cost = lg.learning_order.tables.cost(results)
+out.glue(profile=cfg.profile, cost_units=cost["units"], cost_hours=cost["hours"])
+
+# %% [markdown]
+# The {glue:text}`cost_units` cached units of this page (profile {glue:text}`profile`) took
+# {glue:text}`cost_hours:.2f` h of one CPU thread in all, as recorded in their provenance (on a
+# two-core machine shared with other work, so wall times vary with the load).
 
 # %% [markdown]
 # ## The theorem's premises, per seed
@@ -312,21 +337,38 @@ final = lg.learning_order.tables.final_table(errors)
 out.table(final, "final_errors")
 
 # %% [markdown]
-# Each claim beside our number, with its verdict from the book's shared rule and the premises it
-# rests on:
+# The claims' minimum effects and thresholds, and the premises' thresholds per seed ("as if from"
+# needs half the references' gap). Premise (b) also asks that at its anneal L-S classify every
+# P-only training example, and (d) that the noise anneal fire at its scheduled step. A run whose
+# loss diverged or ended at or above $\log 2$ failed its protocol. Outcome claims are judged on
+# the seeds meeting their premises (at least three, or all), and say how many.
 
 # %%
-lg.show_markdown(lg.learning_order.claims.rules_text())
+out.table(lg.learning_order.claims.thresholds(), "claim_thresholds")
+
+# %% [markdown]
+# Each claim beside our number, with its verdict from the book's shared rule and the premises it
+# rests on:
 
 # %%
 claims = lg.learning_order.claims.claims(evidence)
 lg.report.save_claims("learning_order", claims)
 
-# %% [markdown]
-# Read together:
+# %% tags=["remove-input"]
+reading = lg.learning_order.claims.reading(claims)
+out.glue(**{f"read_{key}": value for key, value in reading.items()})
 
-# %%
-lg.show_markdown(lg.learning_order.claims.reading(claims))
+# %% [markdown]
+# Read together. At L-S's anneal, L-S being ahead of S on P (the theorem's "learns P first")
+# reads {glue:text}`read_ahead_on_p`; unless it reads reproduced, L-S does not learn P first in
+# the sense the theorem needs, whatever its Q-curvature. The Q-curvature before the anneal reads
+# {glue:text}`read_curvature_before_anneal`, S fitting Q before P
+# {glue:text}`read_s_fits_q_first`, and S learning P as if from the P-only examples alone (premise
+# (a)) {glue:text}`read_s_as_if_few`. Of the {glue:text}`read_outcome_claims` outcome claims,
+# which rest on the theorem's premises, {glue:text}`read_outcome_judged` could be judged; the
+# others read "precondition not met", each with its reason (the table of premises above says
+# which premises failed and where). The regime search in the appendix says whether any setting
+# within its budget meets them.
 
 # %% [markdown]
 # ## Appendix: calibration
@@ -341,8 +383,9 @@ lg.show_markdown(lg.learning_order.claims.reading(claims))
 # and L-S's Q-curvature before the anneal is smaller than S's by the stated factor; if none meets
 # all three, the one meeting the most. The final errors of L-S and S are shown but never used to
 # choose. Stage C measures L-S's effective pre-activation noise on Q inputs
-# (twin runs) for S + noise. The log (`results/calibration/learning_order.csv`, written by
-# `python -m lrgap_nb.chapters.learning_order.calibration`):
+# (twin runs) for S + noise. Each stage is listed once the one before it is cached and judged;
+# `lrgap calibrate learning_order` computes them in turn and writes the log
+# (`results/calibration/learning_order.csv`):
 
 # %%
 out.table(calibration, "calibration_log")
@@ -365,8 +408,8 @@ out.table(lg.learning_order.calibration.pilot_table(), "calibration_pilot")
 # the stability edge measured at initialisation, the weight noise a multiple of the initial scale
 # (the grid: `lrgap_nb/chapters/learning_order/regime.py`; the first row is the chapter's own
 # setting with a shorter step cap). For each candidate, the fraction of seeds on which each
-# premise held (rows appear as their runs are cached; `python -m
-# lrgap_nb.chapters.learning_order.regime` runs the rest):
+# premise held (rows appear as their runs are cached; `lrgap calibrate learning_order` runs the
+# rest, after the staged calibration):
 
 # %%
 regime_map = lg.learning_order.regime.premise_map()
@@ -376,8 +419,24 @@ out.table(regime_map, "regime_map")
 ax = lg.learning_order.figures.regime_map(regime_map)
 out.figure(ax, "fig-learning-order-regime")
 
-# %%
-lg.show_markdown(lg.learning_order.regime.verdict_text(regime_map))
+# %% tags=["remove-input"]
+verdict = lg.learning_order.regime.verdict(regime_map)
+out.glue(**{f"regime_{key}": value for key, value in verdict.items()})
+
+# %% [markdown]
+# The map has {glue:text}`regime_mapped` of the {glue:text}`regime_candidates` candidates;
+# {glue:text}`regime_inside` met every premise on at least {glue:text}`regime_inside_fraction:.0%`
+# of the seeds within the budget ({glue:text}`regime_budget`). The chapter's outcome claims are
+# inside the theorem's regime only at such a setting. The closest (most seeds meeting every
+# premise): $d =$ {glue:text}`regime_closest_d:g`, $N =$ {glue:text}`regime_closest_n_train:g`,
+# $p_0 =$ {glue:text}`regime_closest_p0:g`, $r =$ {glue:text}`regime_closest_zeta_norm:g`,
+# $\lambda =$ {glue:text}`regime_closest_weight_decay:g`, $\eta_1 =$
+# {glue:text}`regime_closest_lr_large:g`, $\eta_2 =$ {glue:text}`regime_closest_lr_small:g` and
+# $\tau_\xi =$ {glue:text}`regime_closest_grad_noise:g`, with (a) on
+# {glue:text}`regime_closest_a:.0%`, (b) on {glue:text}`regime_closest_b:.0%`, (c) on
+# {glue:text}`regime_closest_c:.0%` and all on {glue:text}`regime_closest_all:.0%` of the seeds.
+# There L-S annealed on {glue:text}`regime_closest_ls_annealed:.0%` of the seeds and S's median
+# final train loss was {glue:text}`regime_closest_s_final_loss:.3g` ($\log 2 \approx 0.693$).
 
 # %% [markdown]
 # ## Provenance and downloads

@@ -2,6 +2,7 @@
 cached units, and the statements' verdicts."""
 
 import dataclasses
+import io
 import math
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 import torch
 
 import lrgap_nb as lg
-from lrgap_nb import stats
+from lrgap_nb import stats, sweep
 from lrgap_nb.chapters.learning_order import claims as lc
 from lrgap_nb.chapters.learning_order import (
     distribution,
@@ -221,9 +222,10 @@ def test_calibration_runs_its_stages_on_seeds_kept_apart(isolated_cache, monkeyp
         calibration, "STAGE_B", [{"zq_norm": 9.0, "zeta_norm": 1.5, "lr_large": 20.0}]
     )
     monkeypatch.setattr(calibration, "STAGE_B_STEPS", 100)
-    log = calibration.run_stages(tmp_path / "log.csv")
+    report = sweep.execute_stages(lambda: calibration.walk().runs)
+    assert report.counts() == {"ran": 5, "cached": 0, "failed": 0}  # 2 + 2 + 1, stage by stage
+    log = pd.read_csv(calibration.write_log(tmp_path / "log.csv"))
     assert list(log["stage"]) == ["A", "B", "C"]
-    assert (tmp_path / "log.csv").is_file()
     assert log.loc[2, "noise_probe_steps"] % 50 == 0
     reported = {
         s
@@ -231,6 +233,28 @@ def test_calibration_runs_its_stages_on_seeds_kept_apart(isolated_cache, monkeyp
         for s in u.config.seeds
     }
     assert reported.isdisjoint(calibration.CALIBRATION_SEEDS)
+
+
+def test_committed_results_list_every_calibration_stage_and_reproduce_the_log(isolated_cache):
+    from lrgap_nb.chapters.learning_order import calibration
+
+    listed = runs.calibration_runs(lg.chapter_config("learning_order", "smoke"))
+    kinds = [run.kind for run in listed]
+    stage_a, stage_b = 2 * len(calibration.STAGE_A), 2 * len(calibration.STAGE_B)
+    assert kinds[: stage_a + stage_b + 1] == [calibration.KIND] * (stage_a + stage_b + 1)
+    assert kinds[stage_a + stage_b + 1 :] == [regime.KIND] * 4 * len(regime.candidates())
+    assert all(run.lookup() is not None for run in listed)
+    log = pd.read_csv(io.StringIO(calibration.walk().log.to_csv(index=False)))
+    pd.testing.assert_frame_equal(log, calibration.calibration_log())
+
+
+def test_an_empty_cache_lists_only_the_first_calibration_stage(isolated_cache, empty_committed):
+    from lrgap_nb.chapters.learning_order import calibration
+
+    listed = runs.calibration_runs(lg.chapter_config("learning_order", "smoke"))
+    assert len(listed) == 2 * len(calibration.STAGE_A)
+    assert {run.config.keep for run in listed} == {"P only", "with P"}
+    assert {run.config.setting.d for run in listed} == {c["d"] for c in calibration.STAGE_A}
 
 
 def test_s_plus_noise_anneals_on_its_noise_free_loss(cfg):
@@ -347,8 +371,12 @@ def test_smoke_claims_never_read_opposite_where_premises_fail(isolated_cache):
     ]
     assert len(outcome) >= 5
     assert all(" of " in c.scale for c in outcome)
-    text = lc.reading(judged)
-    assert "precondition not met" in text or "premises held" in text
+    read = lc.reading(judged)
+    assert read["outcome_claims"] == len(outcome)
+    assert read["outcome_judged"] == sum(
+        c.verdict.label != stats.PRECONDITION_NOT_MET for c in outcome
+    )
+    assert {read[k] for k in ("ahead_on_p", "s_fits_q_first", "s_as_if_few")} <= set(stats.LABELS)
 
 
 def test_regime_search_uses_calibration_seeds_only():
@@ -359,12 +387,15 @@ def test_regime_search_uses_calibration_seeds_only():
     assert reported.isdisjoint(regime.REGIME_SEEDS)
 
 
-def test_regime_verdict_says_outside_when_no_candidate_meets_every_premise(monkeypatch):
+def test_regime_verdict_counts_the_candidates_inside_and_names_the_closest(monkeypatch):
     monkeypatch.setattr(regime, "candidates", lambda: [{}, {}])
     row = {"d": 50, "N": 500, "p0": 0.02, "r": 0.05, "λ": 0.01, "η₁": 29.0, "η₂": 2.9,
            "τ_ξ": 0.005, "(a)": 0.0, "(b)": 0.2, "(c)": 1.0, "all": 0.0, "L-S annealed": 0.0,
            "S final train loss": 0.6}  # fmt: skip
-    text = regime.verdict_text(pd.DataFrame([row]))
-    assert "1 of the 2 candidates" in text and "outside the theorem's regime" in text
-    inside = regime.verdict_text(pd.DataFrame([row | {"all": 0.8}]))
-    assert "1 met every premise" in inside
+    found = regime.verdict(pd.DataFrame([row | {"d": 100, "(b)": 0.0}, row]))
+    assert (found["mapped"], found["candidates"], found["inside"]) == (2, 2, 0)
+    assert found["closest_d"] == 50 and found["closest_b"] == 0.2  # more seeds meet (b)
+    assert regime.verdict(pd.DataFrame([row | {"all": 0.8}]))["inside"] == 1
+    empty = regime.verdict(pd.DataFrame())
+    assert empty["mapped"] == 0 and math.isnan(empty["closest_all"])
+    assert set(empty) == set(found)  # the prose's keys exist before any candidate is mapped

@@ -81,6 +81,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     check_before_running(args.name, cfg)
     report = sweep.execute_stages(lambda: get_chapter(args.name).calibration(cfg))
     print(report.summary())
+    runs = get_chapter(args.name).module("runs")
+    if hasattr(runs, "write_calibration_log"):  # a chapter that keeps a log of its stages
+        print(f"log: {runs.write_calibration_log()}")
     return 1 if report.counts()["failed"] else 0
 
 

@@ -25,7 +25,7 @@ from ..params import ChapterParams, ParameterError, resolve
 class RunsModule(Protocol):
     """A chapter's `runs`: every cached unit its notebook needs, in stage order (later stages are
     listed once the earlier ones are cached); optionally `calibration_runs(cfg)`, the stages
-    `lrgap calibrate` computes."""
+    `lrgap calibrate` computes, and `write_calibration_log()`, the log it then writes."""
 
     def chapter_runs(self, cfg: ChapterParams) -> list: ...
 

@@ -6,13 +6,14 @@ theorems, never by the outcome the chapter tests (the final error of L-S against
      P-only examples than from the (1-q0)·N examples containing P (d, N, gamma0);
   B. S must fit Q before P, and L-S must anneal with a small Q-curvature (||z_q||, ||zeta||, eta_1);
   C. S + noise's pre-activation noise is set to the noise L-S's weights put on Q inputs.
-`python -m lrgap_nb.chapters.learning_order.calibration` runs the stages in order (results from
-the cache when present) and writes the log `results/calibration/learning_order.csv`.
+`walk` lists each stage's units once the stage before it is cached and judged (the chapter's
+`runs.calibration_runs`); `lrgap calibrate learning_order` computes them in turn and writes the
+log `results/calibration/learning_order.csv`.
 """
 
 from __future__ import annotations
 
-import sys
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -155,37 +156,61 @@ def _errors(results) -> pd.DataFrame:
     return tables.final_errors(results, cfg)
 
 
-def run_stages(log: Path | None = None) -> pd.DataFrame:
-    """Stages A, B and C in order, each unit from the cache when present; write and return the log."""
-    rows = []
+@dataclasses.dataclass(frozen=True)
+class Walk:
+    """The staged calibration as far as the cache goes: the runs of every stage whose earlier
+    stages are cached and judged, and the log of the stages judged so far."""
+
+    runs: list[Run]
+    log: pd.DataFrame
+
+    @property
+    def finished(self) -> bool:
+        return "C" in set(self.log.get("stage", ()))
+
+
+def walk() -> Walk:
+    """Stages A, B and C in order, each listed once the one before it is cached and judged (never
+    computes: `lrgap calibrate learning_order` executes what is listed and walks again)."""
+    rows: list[dict] = []
+    listed = [run for changes in STAGE_A for run in references(calibration_cfg(**changes))]
+    found = [run.lookup() for run in listed]
+    if None in found:
+        return Walk(listed, pd.DataFrame(rows))
     chosen_a = None
-    for changes in STAGE_A:
-        cfg = calibration_cfg(**changes)
-        judged = judge_references([run.execute() for run in references(cfg)])
+    for i, changes in enumerate(STAGE_A):
+        judged = judge_references(found[2 * i : 2 * i + 2])
         rows.append({"stage": "A", **changes, **judged})
-        _write(rows, log)
         if chosen_a is None and judged["P sample-hungry"] == stats.REPRODUCED:
             chosen_a = changes
     if chosen_a is None:  # the closest: the largest gap between the two references
-        a_rows = pd.DataFrame([r for r in rows if r["stage"] == "A"])
+        a_rows = pd.DataFrame(rows)
         best = a_rows.assign(gap=a_rows["error p0·N"] - a_rows["error (1-q0)·N"])["gap"].idxmax()
         chosen_a = STAGE_A[int(best)]  # the row's own values (the frame's are numpy scalars)
-    chosen_b = None
-    for changes in STAGE_B:
-        cfg = calibration_cfg(**chosen_a, **changes, max_steps=STAGE_B_STEPS)
-        judged = judge_order([run.execute() for run in algorithms(cfg)], cfg)
-        rows.append({"stage": "B", **chosen_a, **changes, "max_steps": STAGE_B_STEPS, **judged})
-        _write(rows, log)
+    b_cfgs = [calibration_cfg(**chosen_a, **c, max_steps=STAGE_B_STEPS) for c in STAGE_B]
+    b_runs = [algorithms(cfg) for cfg in b_cfgs]
+    listed += [run for runs in b_runs for run in runs]
+    found = [[run.lookup() for run in runs] for runs in b_runs]
+    if any(None in results for results in found):
+        return Walk(listed, pd.DataFrame(rows))
+    b_rows = []
+    for changes, cfg, results in zip(STAGE_B, b_cfgs, found, strict=True):
+        judged = judge_order(results, cfg)
+        b_rows.append({"stage": "B", **chosen_a, **changes, "max_steps": STAGE_B_STEPS, **judged})
+    rows += b_rows
     # the first setting meeting all three premises, else the closest: the most premises met
-    b_rows = [r for r in rows if r["stage"] == "B"]
     best = max(range(len(b_rows)), key=lambda i: (b_rows[i]["premises met (of 3)"], -i))
     chosen_b = STAGE_B[best]
     probe_steps = b_rows[best]["L-S anneal step (median)"]
     if not probe_steps > 0:  # L-S never annealed: probe the whole capped run
         probe_steps = STAGE_B_STEPS
     probe_steps = int(max(50, 50 * np.ceil(probe_steps / 50)))  # L-S's large-rate phase
-    cfg = calibration_cfg(**chosen_a, **chosen_b, noise_probe_steps=probe_steps)
-    sigma = np.asarray(noise(cfg).execute().payload["sigma"])
+    probe = noise(calibration_cfg(**chosen_a, **chosen_b, noise_probe_steps=probe_steps))
+    listed.append(probe)
+    result = probe.lookup()
+    if result is None:
+        return Walk(listed, pd.DataFrame(rows))
+    sigma = np.asarray(result.payload["sigma"])
     rows.append(
         {
             "stage": "C",
@@ -202,15 +227,15 @@ def run_stages(log: Path | None = None) -> pd.DataFrame:
         or all(r.get(k) == v for k, v in {**chosen_a, **chosen_b}.items() if k in r)
         for r in rows
     ]
-    return _write(frame.to_dict("records"), log)
+    return Walk(listed, frame)
 
 
-def _write(rows: list[dict], log: Path | None) -> pd.DataFrame:
-    frame = pd.DataFrame(rows)
-    path = log or paths.project_root() / LOG
+def write_log(path: Path | None = None) -> Path:
+    """Write the log of the stages judged so far (default `results/calibration/learning_order.csv`)."""
+    path = path or paths.project_root() / LOG
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, index=False)
-    return frame
+    walk().log.to_csv(path, index=False)
+    return path
 
 
 def pilot_table() -> pd.DataFrame:
@@ -224,42 +249,32 @@ def pilot_table() -> pd.DataFrame:
     return frame.drop(columns=[c for c in frame if "per seed" in c or "stop step" in c])
 
 
-def chosen_text(log: pd.DataFrame) -> str:
-    """What the calibration chose, and whether it met every premise or only came closest."""
-    if log.empty or "chosen" not in log:
-        return (
-            "No calibration log yet: run `python -m lrgap_nb.chapters.learning_order.calibration`."
-        )
+def chosen(log: pd.DataFrame) -> dict:
+    """What the calibration chose, from its log, for the prose: stage A's setting and its
+    references, stage B's setting and the premises it met, stage C's measured noise."""
     a = log[(log["stage"] == "A") & log["chosen"]].iloc[0]
     b = log[(log["stage"] == "B") & log["chosen"]].iloc[0]
     c = log[log["stage"] == "C"].iloc[0]
-    met = int(b["premises met (of 3)"])
-    verdict = (
-        "It met all three premises of stage B."
-        if met == 3
-        else f"No setting met all three premises of stage B; this one came closest ({met} of 3: "
-        f"L-S annealed on {b['L-S annealed']} seeds, S fits Q first: {b['S fits Q first']}, "
-        f"Q-curvature smaller under L-S: {b['curvature smaller under L-S']})."
-    )
-    return (
-        f"The calibration chose $d = {a['d']:g}$, $N = {a['n_train']:g}$, "
-        f"$\\gamma_0 = {a['gamma0']:g}$ (references {a['error p0·N']:.3f} against "
-        f"{a['error (1-q0)·N']:.3f}, gap 95% CI {a['gap CI']}), $\\lVert z_q\\rVert = "
-        f"{b['zq_norm']:g}$, $\\lVert\\zeta\\rVert = {b['zeta_norm']:g}$ and "
-        f"$\\eta_1 = {b['lr_large']:g}$. {verdict} L-S's effective pre-activation noise on Q "
-        f"inputs after {c['noise_probe_steps']:g} steps at $\\eta_1$ was "
-        f"{c['effective pre-activation noise on Q inputs']} on the calibration seeds."
-    )
+    return {
+        "d": float(a["d"]),
+        "n_train": float(a["n_train"]),
+        "gamma0": float(a["gamma0"]),
+        "error_few": float(a["error p0·N"]),
+        "error_many": float(a["error (1-q0)·N"]),
+        "gap_ci": a["gap CI"],
+        "zq_norm": float(b["zq_norm"]),
+        "zeta_norm": float(b["zeta_norm"]),
+        "lr_large": float(b["lr_large"]),
+        "premises_met": int(b["premises met (of 3)"]),
+        "ls_annealed": b["L-S annealed"],
+        "s_fits_q_first": b["S fits Q first"],
+        "curvature_smaller": b["curvature smaller under L-S"],
+        "probe_steps": float(c["noise_probe_steps"]),
+        "sigma": c["effective pre-activation noise on Q inputs"],
+    }
 
 
 def calibration_log() -> pd.DataFrame:
     """The committed calibration log, for the chapter's appendix (empty before the first run)."""
     path = paths.project_root() / LOG
     return pd.read_csv(path) if path.is_file() else pd.DataFrame({"stage": []})
-
-
-if __name__ == "__main__":
-    import torch
-
-    torch.set_num_threads(1)
-    print(run_stages().to_string(), file=sys.stderr)

@@ -459,32 +459,36 @@ def claims(ev: Evidence) -> list[Claim]:
     ]
 
 
-# --- the page's words around the claims -------------------------------------------------------
+# --- the numbers the page states around the claims ---------------------------------------------
 
 
-def rules_text() -> str:
-    """The minimum effects, thresholds and premises of the claims, from the constants."""
-    return (
-        f"Minimum effects: {MIN_ERROR_GAP:g} of test error (overall mixture or P-only) or of "
-        f"accuracy; a factor of {MIN_CURVATURE_RATIO:g} in Q-curvature (values below "
-        f"{CURVATURE_FLOOR:g} count as {CURVATURE_FLOOR:g}); {pm.MIN_FIT_LEAD} steps for "
-        f'"fits Q first"; half the references\' gap for "as if from"; {HUNGRY_GAP:g} between '
-        f'the references for "P is sample-hungry". Thresholds: "near chance" is Q-only accuracy '
-        f'at most {CHANCE_BAND:g}, "learned" is P-only accuracy at least {P_LEARNED:g} and '
-        f"Q-only accuracy at least {Q_LEARNED:g}. Premises, per seed: (a) S fits every Q-only "
-        f"training example at least {pm.MIN_FIT_LEAD} steps before every P-only one, and its "
-        f"P-only error lies at least {pm.NEAR_FEW:g} of the way from the (1-q0)·N reference to "
-        f"the p0·N one; (b) at its anneal L-S classifies every P-only training example and its "
-        f"Q-only training loss is within {pm.Q_LOSS_BAND:g} of log 2; (c) η times the top "
-        f"Hessian eigenvalue stays below {pm.STABLE:g} at every measurement, for both runs; (d) "
-        "the noise anneal fires at its scheduled step. A run whose loss diverged or ended at or "
-        "above log 2 failed its protocol. Outcome claims are judged on the seeds meeting their "
-        "premises (at least three, or all), and say how many."
-    )
+def thresholds() -> pd.DataFrame:
+    """The claims' minimum effects and thresholds, and the premises' per-seed thresholds."""
+    rows = [
+        ("minimum effect", "test error (overall mixture or P-only) or accuracy", MIN_ERROR_GAP),
+        ("minimum effect", "factor between two Q-curvatures", MIN_CURVATURE_RATIO),
+        ("minimum effect", "Q-curvature floor: smaller values count as this", CURVATURE_FLOOR),
+        ("minimum effect", '"fits Q first": lead in steps', pm.MIN_FIT_LEAD),
+        ("minimum effect", '"P is sample-hungry": gap between the references', HUNGRY_GAP),
+        ("threshold", '"near chance": Q-only accuracy at most', CHANCE_BAND),
+        ("threshold", '"P learned": P-only accuracy at least', P_LEARNED),
+        ("threshold", '"Q learned": Q-only accuracy at least', Q_LEARNED),
+        ("premise (a)", "S fits every Q-only training example this many steps before every "
+         "P-only one", pm.MIN_FIT_LEAD),
+        ("premise (a)", "S's P-only error at least this fraction of the way from the (1-q0)·N "
+         "reference to the p0·N one", pm.NEAR_FEW),
+        ("premise (b)", "L-S's Q-only training loss at its anneal within this of log 2",
+         pm.Q_LOSS_BAND),
+        ("premise (c)", "η times the top Hessian eigenvalue below this at every measurement, "
+         "both runs", pm.STABLE),
+    ]  # fmt: skip
+    frame = pd.DataFrame(rows, columns=["kind", "what", "value"])
+    return frame.assign(value=[f"{v:g}" for v in frame["value"]])
 
 
-def reading(judged: list[Claim]) -> str:
-    """The claims read together, in sentences chosen by their verdicts (no number typed)."""
+def reading(judged: list[Claim]) -> dict:
+    """The verdicts the page reads together: the mechanism's, and how many outcome claims (those
+    resting on the theorem's premises) could be judged."""
     label = {c.statement: c.verdict.label for c in judged}
 
     def verdict(prefix: str) -> str:
@@ -493,30 +497,11 @@ def reading(judged: list[Claim]) -> str:
     regime = [
         c for c in judged if any(p.name.startswith("the theorem's regime") for p in c.premises)
     ]
-    unmet = [c for c in regime if c.verdict.label == stats.PRECONDITION_NOT_MET]
-    ahead = verdict("At L-S's anneal L-S is ahead of S on P")
-    parts = []
-    if ahead == stats.REPRODUCED:
-        parts.append("At its anneal L-S is ahead of S on P: it learned P first.")
-    else:
-        parts.append(
-            f'At L-S\'s anneal, L-S being ahead of S on P reads "{ahead}": in these runs '
-            "L-S does not learn P first in the sense the theorem needs, whatever its Q-curvature."
-        )
-    parts.append(
-        f"The Q-curvature before the anneal: {verdict('Before the anneal L-S has not learned Q')}; "
-        f"S fitting Q before P: {verdict('S fits its Q-only')}; S learning P as if from the "
-        f"P-only examples alone (premise (a)): {verdict('S learns P as if')}."
-    )
-    if regime and len(unmet) == len(regime):
-        parts.append(
-            "No outcome claim could be judged: on too few seeds did the theorem's premises hold "
-            "(the table of premises above says which failed and where), so each reads "
-            '"precondition not met" and none reads "opposite". These runs are outside the '
-            "theorem's regime; the regime search in the appendix says whether any setting within "
-            "its budget is inside it."
-        )
-    else:
-        held = ", ".join(f"{c.statement}: {c.verdict.label}" for c in regime if c not in unmet)
-        parts.append(f"On the seeds where the premises held: {held}.")
-    return " ".join(parts)
+    return {
+        "ahead_on_p": verdict("At L-S's anneal L-S is ahead of S on P"),
+        "curvature_before_anneal": verdict("Before the anneal L-S has not learned Q"),
+        "s_fits_q_first": verdict("S fits its Q-only"),
+        "s_as_if_few": verdict("S learns P as if"),
+        "outcome_claims": len(regime),
+        "outcome_judged": sum(c.verdict.label != stats.PRECONDITION_NOT_MET for c in regime),
+    }

@@ -8,8 +8,9 @@ L-S and S (with the premises' measurements) and the two references on REGIME_SEE
 STEPS steps: about a minute of one CPU thread at d = 100, seconds at d = 50. The result is the
 premise-satisfaction map: on how many seeds each premise held, per candidate.
 
-`lrgap calibrate learning_order` runs every candidate (resumable: each unit is a cache entry),
-`lrgap commit learning_order` copies the finished entries to results/committed/.
+`lrgap calibrate learning_order` runs every candidate once the staged calibration is done
+(resumable: each unit is a cache entry); `lrgap commit learning_order` copies the finished
+entries to results/committed/.
 """
 
 from __future__ import annotations
@@ -140,33 +141,26 @@ def premise_map(compute: bool = False) -> pd.DataFrame:
 
 
 INSIDE = 0.8  # a candidate is inside the regime when all premises held on this fraction of seeds
+# the closest candidate's columns in the map -> their keys for the prose
+CLOSEST = {"d": "d", "N": "n_train", "p0": "p0", "r": "zeta_norm", "λ": "weight_decay",
+           "η₁": "lr_large", "η₂": "lr_small", "τ_ξ": "grad_noise", "(a)": "a", "(b)": "b",
+           "(c)": "c", "all": "all", "L-S annealed": "ls_annealed",
+           "S final train loss": "s_final_loss"}  # fmt: skip
 
 
-def verdict_text(frame: pd.DataFrame) -> str:
-    """What the search found, from the map (Markdown): a setting inside the regime, or none and
-    the closest."""
-    total = len(candidates())
-    head = f"The map has {len(frame)} of the {total} candidates" + (
-        " (the rest not yet run)." if len(frame) < total else "."
-    )
+def verdict(frame: pd.DataFrame) -> dict:
+    """What the search found, from the map: how many candidates are mapped, how many are inside
+    the regime, and the closest one's setting and premises (NaN while none is mapped)."""
     if frame.empty:
-        return head
-    inside = frame[frame["all"] >= INSIDE]
-    closest = frame.sort_values(["all", "(a)", "(b)", "(c)"], ascending=False).iloc[0]
-    sizes = ", ".join(
-        f"{k} = {closest[k]:g}" for k in ("d", "N", "p0", "r", "λ", "η₁", "η₂", "τ_ξ")
-    )
-    if len(inside):
-        return (
-            f"{head} {len(inside)} met every premise on at least {INSIDE:.0%} of the seeds; the "
-            f"first such setting to report on is the closest below. Closest: {sizes}, all "
-            f"premises on {closest['all']:.0%} of the seeds."
-        )
-    return (
-        f"{head} None met every premise on {INSIDE:.0%} of the seeds within the budget "
-        f"({BUDGET}): the chapter's outcome claims stay outside the theorem's regime. Closest: "
-        f"{sizes}, with (a) on {closest['(a)']:.0%}, (b) on {closest['(b)']:.0%}, (c) on "
-        f"{closest['(c)']:.0%} and all on {closest['all']:.0%} of the seeds. There L-S annealed "
-        f"on {closest['L-S annealed']:.0%} of the seeds and S's median final train loss was "
-        f"{closest['S final train loss']:.3g} (log 2 is {math.log(2):.3g})."
-    )
+        frame = pd.DataFrame({"all": []})
+        closest = pd.Series(math.nan, index=list(CLOSEST))
+    else:
+        closest = frame.sort_values(["all", "(a)", "(b)", "(c)"], ascending=False).iloc[0]
+    return {
+        "mapped": len(frame),
+        "candidates": len(candidates()),
+        "inside": int((frame["all"] >= INSIDE).sum()),
+        "inside_fraction": INSIDE,
+        "budget": BUDGET,
+        **{f"closest_{key}": float(closest[column]) for column, key in CLOSEST.items()},
+    }

@@ -12,6 +12,7 @@ import dataclasses
 import math
 import zlib
 from collections.abc import Iterator
+from pathlib import Path
 
 import torch
 
@@ -259,8 +260,19 @@ def chapter_runs(cfg: LearningOrderParams) -> list[Run]:
 
 
 def calibration_runs(cfg: LearningOrderParams) -> list[Run]:
-    """The regime search on calibration seeds (`regime.py`): what `lrgap calibrate` computes.
-    It does not depend on `cfg`: the grid is built around the overnight setting."""
-    from . import regime
+    """What `lrgap calibrate` computes: the staged calibration on seeds kept apart (`calibration`),
+    stage A, then B and C once the stage before is cached and judged; then the regime search of
+    the appendix (`regime`). Neither depends on `cfg`: both are built around the overnight setting."""
+    from . import calibration, regime
 
-    return [run for changes in regime.candidates() for run in regime.units(changes)]
+    walk = calibration.walk()
+    if not walk.finished:
+        return walk.runs
+    return walk.runs + [run for changes in regime.candidates() for run in regime.units(changes)]
+
+
+def write_calibration_log() -> Path:
+    """After `lrgap calibrate`: the log of the stages judged (results/calibration/)."""
+    from . import calibration
+
+    return calibration.write_log()

@@ -206,31 +206,31 @@ def _n_of(results) -> list[dict]:
 # --- numbers the prose quotes, computed from the parameters ---------------------------------------
 
 
-def setting_text(cfg: LearningOrderParams) -> str:
-    """The sizes and noise levels of this profile, in sentences (Markdown)."""
-    few, many = cfg.p0 * cfg.n_train, (1 - cfg.q0) * cfg.n_train
-    noise = {
-        name: theory.stationary_weight_noise(lr, cfg.weight_decay, cfg.grad_noise)
-        for name, lr in (("eta_1", cfg.lr_large), ("eta_2", cfg.lr_small))
-    }
-    return (
-        f"At this profile $d = {cfg.d}$ and $N = {cfg.n_train}$: S's $p_0 N = {few:g}$ P-only "
-        f"examples against the $(1-q_0)N = {many:g}$ examples that contain P, in $d = {cfg.d}$ "
-        f"dimensions. The stationary weight noise per coordinate, "
-        f"$\\tau_\\xi\\,\\eta/\\sqrt{{1-(1-\\eta\\lambda)^2}} \\approx \\tau_\\xi\\sqrt{{\\eta/2\\lambda}}$ "
-        f"with $\\tau_\\xi = {cfg.grad_noise:g}$ and $\\lambda = {cfg.weight_decay:g}$, is "
-        f"{noise['eta_1']:.3g} at $\\eta_1 = {cfg.lr_large:g}$ and {noise['eta_2']:.3g} at "
-        f"$\\eta_2 = {cfg.lr_small:g}$ (ignoring the gradient, which pulls the weights back and "
-        "makes the real fluctuation smaller; the twin runs below measure it)."
-    )
+def setting_table(cfg: LearningOrderParams) -> pd.DataFrame:
+    """The sizes and noise levels of this profile, with the stationary weight noise per
+    coordinate at each rate (`theory.stationary_weight_noise`)."""
+    noise = [
+        theory.stationary_weight_noise(lr, cfg.weight_decay, cfg.grad_noise)
+        for lr in (cfg.lr_large, cfg.lr_small)
+    ]
+    rows = [
+        ("d", "dimension of each component", f"{cfg.d}"),
+        ("N", "training examples", f"{cfg.n_train}"),
+        ("p0·N", "P-only examples (what S learns P from)", f"{cfg.p0 * cfg.n_train:g}"),
+        ("(1-q0)·N", "examples containing P (what L-S learns P from)",
+         f"{(1 - cfg.q0) * cfg.n_train:g}"),
+        ("τ_ξ", "std of the gradient noise", f"{cfg.grad_noise:g}"),
+        ("λ", "weight decay", f"{cfg.weight_decay:g}"),
+        ("η₁", "L-S's large rate", f"{cfg.lr_large:g}"),
+        ("η₂", "the small rate", f"{cfg.lr_small:g}"),
+        ("τ_ξ·sqrt(η₁/2λ)", "stationary weight noise at η₁", f"{noise[0]:.3g}"),
+        ("τ_ξ·sqrt(η₂/2λ)", "stationary weight noise at η₂", f"{noise[1]:.3g}"),
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=["symbol", "meaning", "value"])
 
 
-def cost_text(results, profile: str) -> str:
+def cost(results) -> dict:
     """What the runs on this page cost, from the wall times in their provenance."""
     entries = [r for kind in results.values() for r in kind]
     seconds = sum(r.provenance.get("wall_time_s", 0.0) for r in entries)
-    return (
-        f"The {len(entries)} cached units of this page (profile `{profile}`) took "
-        f"{seconds / 3600:.2f} h of one CPU thread in all, as recorded in their provenance "
-        "(on a two-core machine shared with other work, so wall times vary with the load)."
-    )
+    return {"units": len(entries), "hours": seconds / 3600}
