@@ -237,11 +237,17 @@ axes = lg.convex.figures.matched_map(cells)
 out.figure(axes, "fig-convex-map")
 
 # %% [markdown]
-# Per design and $n$, where large then small helps and where it hurts at matched loss (by at least
-# the minimum effect, with the t-interval clear of zero), over every anneal step of the map:
+# Per design and $n$, over every anneal step of the map: the initial rates at which large then
+# small helps and at which it hurts at matched loss (by at least the minimum effect, with the
+# t-interval clear of zero), and those at which it wins or loses by less (a rate can be listed
+# twice, at two anneal steps). A rate in none of these columns diverged, or its interval contains
+# zero or every dataset ties. Then, leaving out the cells where most datasets diverged, the share
+# of datasets that large then small wins where its initial rate reverses the fitting order and
+# where it does not, and the share of ties:
 
 # %%
-lg.show_markdown(lg.convex.tables.map_sentence(cells, lg.convex.claims.MIN_RMSE_GAP))
+effects = lg.convex.tables.map_effects(cells, lg.convex.claims.MIN_RMSE_GAP)
+out.table(effects, "matched_map_effects")
 
 # %% [markdown]
 # Where the initial rate is below the reversal threshold, large then small fits the steep
