@@ -150,6 +150,9 @@ demo.round(4)
 # %%
 lg.convex.explorer.explorer(cfg)
 
+# %% tags=["remove-input"]
+out.glue(profile=cfg.profile, gauss_repeats=cfg.gauss_repeats, map_repeats=cfg.map_repeats)
+
 # %% [markdown]
 # ## The survey report's Gaussian experiment, under two stopping rules
 #
@@ -177,7 +180,8 @@ lg.convex.explorer.explorer(cfg)
 # by dataset, with its 95% Student-t interval; the win rate's interval is Clopper–Pearson; a
 # difference of at most $10^{-9}$ is a tie. The last column counts the "large then small" runs
 # that never ran at the small rate before they stopped (first crossing) or whose large phase was
-# cut short (matched).
+# cut short (matched). At this profile ({glue:text}`profile`) each rule runs on
+# {glue:text}`gauss_repeats:,d` datasets, against the report's 10.
 
 # %%
 results = lg.convex.runs.report_results(cfg)  # from the results cache when present
@@ -186,7 +190,6 @@ gauss = {
 }
 two_point = lg.convex.tables.per_dataset(results["two-point"])
 table = lg.convex.tables.stop_rule_table(gauss, cfg.gauss_epsilon, lg.convex.claims.MIN_RMSE_GAP)
-print(f"profile {cfg.profile}: {cfg.gauss_repeats} datasets (survey report: 10)")
 out.table(table, "stopping_rules", show=table.round(4))
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-convex-difference", "caption": "Distribution over datasets of the test-RMSE difference (small LR throughout minus large then small) in the survey report's setting, under each stopping rule; positive values are wins for the large initial learning rate."}}
@@ -218,17 +221,17 @@ out.figure(axes, "fig-convex-difference")
 # fitted first and the error left at train loss $\epsilon$ sits on the steep, over-sampled one,
 # which the population weighs less: the large-then-small advantage of the analytic section
 # (there $\lambda = \tfrac43, \tfrac23$ and the threshold is $\eta = 1$). Each cell below runs
-# both schedules at matched loss on the same datasets (small rate 0.01, $\epsilon = 0.1$), for
-# Gaussian $x$ and for the analytic section's sampling ($x$ uniform on $\{e_1, e_2\}$), with
-# $n = 1$ example (fewer than the dimension), 3 and 10; "order reversed" is the share of datasets
-# where the initial rate exceeds $2/(\lambda_{\max}+\lambda_{\min})$. Datasets on which a schedule
-# diverged are left out and counted; a cell where most diverged is left blank.
+# both schedules at matched loss on the same {glue:text}`map_repeats:,d` datasets (small rate
+# 0.01, $\epsilon = 0.1$), for Gaussian $x$ and for the analytic section's sampling ($x$ uniform
+# on $\{e_1, e_2\}$), with $n = 1$ example (fewer than the dimension), 3 and 10; "order
+# reversed" is the share of datasets where the initial rate exceeds
+# $2/(\lambda_{\max}+\lambda_{\min})$. Datasets on which a schedule diverged are left out and
+# counted; a cell where most diverged is left blank.
 
 # %%
 map_results = lg.convex.runs.map_results(cfg)
 cells = lg.convex.tables.map_frame(map_results)
 map_table = lg.convex.tables.map_table(cells, lg.convex.claims.MIN_RMSE_GAP)
-print(f"profile {cfg.profile}: {cfg.map_repeats} datasets per cell")
 shown = map_table[map_table["anneal_step"] == cfg.gauss_anneal_step].round(4)
 out.table(map_table, "matched_map", show=shown)
 
@@ -237,11 +240,17 @@ axes = lg.convex.figures.matched_map(cells)
 out.figure(axes, "fig-convex-map")
 
 # %% [markdown]
-# Per design and $n$, where large then small helps and where it hurts at matched loss (by at least
-# the minimum effect, with the t-interval clear of zero), over every anneal step of the map:
+# Per design and $n$, over every anneal step of the map: the initial rates at which large then
+# small helps and at which it hurts at matched loss (by at least the minimum effect, with the
+# t-interval clear of zero), and those at which it wins or loses by less (a rate can be listed
+# twice, at two anneal steps). A rate in none of these columns diverged, or its interval contains
+# zero or every dataset ties. Then, leaving out the cells where most datasets diverged, the share
+# of datasets that large then small wins where its initial rate reverses the fitting order and
+# where it does not, and the share of ties:
 
 # %%
-lg.show_markdown(lg.convex.tables.map_sentence(cells, lg.convex.claims.MIN_RMSE_GAP))
+effects = lg.convex.tables.map_effects(cells, lg.convex.claims.MIN_RMSE_GAP)
+out.table(effects, "matched_map_effects")
 
 # %% [markdown]
 # Where the initial rate is below the reversal threshold, large then small fits the steep

@@ -118,7 +118,7 @@ cfg
 # %%
 results = lg.execute("large_lr", cfg)  # from the results cache when present
 plan = lg.large_lr.runs.plan(cfg)
-lg.show_markdown(lg.large_lr.tables.describe(cfg, plan))
+out.table(lg.large_lr.tables.settings(cfg, plan), "settings")
 
 # %% [markdown]
 # **Speed.** Every run is one single-threaded process: `benchmarks/cpu_scale.py` measured one
@@ -141,24 +141,40 @@ anneal = plan.milestones[0]
 
 # %%
 pilot_table = lg.large_lr.tables.pilot_table(pilot)
-lg.show_markdown(lg.large_lr.tables.pilot_sentence(pilot_table, cfg, plan.lr_large, plan.lr_small))
 out.table(pilot_table, "lr_pilot")
+
+# %% tags=["remove-input"]
+out.glue(**lg.large_lr.tables.pilot_choice(pilot_table, cfg, plan))
+
+# %% [markdown]
+# A rate trains stably when its train loss stays finite and the last epoch's is at most
+# {glue:text}`pilot_loss_drop:g` times the first epoch's. Stable: {glue:text}`pilot_stable`; not
+# stable: {glue:text}`pilot_unstable`. The main runs start large LR + anneal at
+# {glue:text}`lr_large:g` and the small-LR methods at {glue:text}`lr_small:g`:
+# {glue:text}`lr_origin`.
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-large-lr-pilot", "caption": "LR pilot: running train loss (left) and running train accuracy (right) against epochs, one calibration seed per rate (no band: one run each); the thick line is the largest rate that trains stably."}}
 axes = lg.large_lr.figures.pilot(pilot, lg.large_lr.tables.largest_stable_lr(pilot))
 out.figure(axes, "fig-large-lr-pilot")
 
+# %% tags=["remove-input"]
+out.glue(**lg.large_lr.tables.schedule(cfg, plan))
+
 # %% [markdown]
 # ## The schedule
 #
 # The papers anneal after the small rate has fitted the training set (Figure 1). Where the
-# profile asks for it, a gate calibration trains the small rate at a constant LR on the
-# calibration seed until its running train accuracy reaches the gate, and the anneal comes a
-# margin later:
+# profile asks for it (`epochs_from_gate`), a gate calibration trains the small rate at a
+# constant LR on the calibration seed until its running train accuracy reaches the gate, for at
+# most `gate_max_epochs` epochs; the main runs anneal after {glue:text}`gate_margin:g` times the
+# epochs it needed, rounded up (all `gate_max_epochs` if it never reached the gate), and train
+# twice as long. At this profile the schedule is {glue:text}`schedule_origin`: the main runs
+# anneal after epoch {glue:text}`anneal` and train {glue:text}`epochs` epochs in all. The
+# calibration:
 
 # %%
 gate_history = lg.large_lr.runs.gate_history(cfg, results)
-lg.show_markdown(lg.large_lr.tables.schedule_sentence(cfg, plan, gate_history))
+out.table(lg.large_lr.tables.gate_calibration(cfg, plan, gate_history), "gate_calibration")
 
 # %% tags=["hide-input"] mystnb={"figure": {"name": "fig-large-lr-gate", "caption": "Gate calibration: the small rate at a constant LR on the calibration seed (one run, no band), running train accuracy (solid) and validation accuracy (dotted) against epochs; the dashed line is the gate and the dotted vertical line the anneal it sets for the main runs."}}
 ax = lg.large_lr.figures.gate_calibration(gate_history, cfg.gate, anneal)
@@ -202,19 +218,23 @@ out.table(final, "cifar10_final")
 # **At the paper's width, on the subset (GPU).** The same comparison with the paper's WRN-16-10
 # and schedule (200 epochs, anneals after epochs 60, 120 and 150) on the same 5,085 images: the
 # `paper-subset` profile, run on a GPU by the prepared check and committed. The page shows the
-# runs that are cached and never trains them here; the claims need every method on three seeds,
-# so with fewer runs this is a table only.
+# runs that are cached and never trains them here.
 
 # %%
 paper_cfg, paper_hist = lg.large_lr.runs.cached_main("paper-subset")
-if paper_hist:
-    paper_scale = lg.large_lr.tables.scale(paper_cfg, lg.large_lr.runs.plan(paper_cfg))
-    paper_final = lg.large_lr.tables.final_table(
-        paper_hist, lg.large_lr.params.PAPER_CIFAR10, f"{paper_scale} (paper-subset, GPU)"
-    )
-    out.table(paper_final, "paper_width_final")
-else:
-    lg.show_markdown("No paper-width run is cached yet: the GPU check computes them.")
+paper_scale = lg.large_lr.tables.scale(paper_cfg, lg.large_lr.runs.plan(paper_cfg))
+paper_final = lg.large_lr.tables.final_table(
+    paper_hist, lg.large_lr.params.PAPER_CIFAR10, f"{paper_scale} (paper-subset, GPU)"
+)
+out.table(paper_final, "paper_width_final")
+
+# %% tags=["remove-input"]
+out.glue(paper_width_cached=len(paper_hist), paper_width_runs=len(lg.large_lr.runs.main_configs(paper_cfg)))
+
+# %% [markdown]
+# Cached: {glue:text}`paper_width_cached` of the profile's {glue:text}`paper_width_runs` runs (the
+# `seeds` column counts each method's; a method's numbers are over its cached seeds). The claims
+# need every method on three seeds, so the paper-width runs give a table only.
 
 # %% [markdown]
 # ## CIFAR-100 (survey report, section 3.1)

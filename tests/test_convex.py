@@ -1,6 +1,7 @@
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from lrgap_nb.chapters import chapter_config
@@ -164,3 +165,26 @@ def test_a_diverging_dataset_is_counted_and_left_out_not_fatal():
     out = convex.stop_both("gaussian", 10, 2000, 1.0, 0.01, 10, 0.1, "matched")
     cell = runs.cell_summary(out, 0.1)
     assert cell["diverged"] > 0 and cell["datasets"] + cell["diverged"] == 2000
+
+
+def test_map_effects_lists_the_rates_per_effect_and_the_win_rates_by_order():
+    """Three cells of one design and n: helps clearly (order reversed), loses by less than the
+    minimum effect (not reversed), and a cell where most datasets diverged (left out of the
+    rates)."""
+    cells = pd.DataFrame(
+        {
+            "design": "gaussian", "n": 3, "lr_large": [1.2, 0.1, 1.6], "anneal_step": 10,
+            "mean difference": [0.02, -0.001, 0.5], "difference CI low": [0.01, -0.002, 0.1],
+            "difference CI high": [0.03, -0.0005, 0.9], "datasets": [10, 10, 2],
+            "ties": [2, 4, 0], "diverged share": [0.0, 0.0, 0.8],
+            "datasets, order reversed": [10, 0, 2], "wins, order reversed": [7, 0, 2],
+            "datasets, order not reversed": [0, 10, 0], "wins, order not reversed": [0, 1, 0],
+        }
+    )  # fmt: skip
+    row = tables.map_effects(cells, min_effect=0.004).iloc[0]
+    assert (row["helps at initial LR"], row["hurts at initial LR"]) == ("1.2", "none")
+    assert row["loses by less than the minimum effect at"] == "0.1"
+    assert row["wins by less than the minimum effect at"] == "none"
+    assert row["wins where the order is reversed (%)"] == 70.0
+    assert row["wins where the order is not reversed (%)"] == 10.0
+    assert row["ties (%)"] == 30.0

@@ -98,6 +98,53 @@ def test_pilot_picks_the_largest_rate_whose_loss_falls():
     assert tables.largest_stable_lr({0.1: history([0.1] * 3, loss=[2.3, 2.3, 2.3])}) is None
 
 
+def test_pilot_and_schedule_glue_the_same_keys_on_every_branch():
+    """The prose pastes these values; a key missing on one profile would fail the book's build,
+    and a numpy scalar would not parse under a format spec ({glue:text}`lr_large:g`)."""
+    pilot = {
+        0.01: history([0.2] * 4, loss=[2.3, 2.0, 1.8, 1.5]),
+        0.4: history([0.1] * 4, loss=[2.3, 2.3, 2.3, 2.3]),
+    }
+    official, gated = chapter_config("large_lr", "cpu"), chapter_config("large_lr", "overnight")
+    plan = runs.Plan(0.1, 0.01, 12, (6,))
+    values = tables.pilot_choice(tables.pilot_table(pilot), official, plan)
+    assert (values["pilot_stable"], values["pilot_unstable"]) == ("0.01", "0.4")
+    assert values["lr_origin"] == "the official rates (the pilot is a check)"
+    unstable = tables.pilot_choice(tables.pilot_table({0.4: pilot[0.4]}), gated, plan)
+    assert (unstable["pilot_stable"], unstable["pilot_unstable"]) == ("none", "0.4")
+    assert (
+        unstable["lr_origin"].startswith("the largest stable rate")
+        and unstable.keys() == values.keys()
+    )
+    schedule = tables.schedule(official, plan)
+    assert schedule == {
+        "epochs": 12,
+        "anneal": 6,
+        "gate_margin": 1.25,
+        "schedule_origin": "the profile's",
+    }
+    assert tables.schedule(gated, plan)["schedule_origin"] == "the gate calibration's"
+    glued = [*values.values(), *unstable.values(), *schedule.values()]
+    assert {type(v) for v in glued} <= {int, float, str}
+
+
+def test_settings_and_gate_calibration_tables_read_the_plan_and_say_what_did_not_run():
+    cfg, plan = chapter_config("large_lr", "overnight"), runs.Plan(0.4, 0.04, 76, (38,))
+    settings = dict(tables.settings(cfg, plan).to_numpy())
+    assert settings["initial LR, large LR + anneal"] == "0.4 (the pilot's choice)"
+    assert settings["initial LR, small LR (+ noise)"] == "0.04 (a tenth of the pilot's choice)"
+    assert settings["epochs"] == "76 (from the gate calibration)"
+    assert settings["LR schedule"] == "×0.1 after epoch(s) 38"
+    reached = tables.gate_calibration(cfg, plan, history([0.5, 0.98, 0.995])).iloc[0]
+    assert reached["epochs trained"] == 3 and reached["last running train acc. (%)"] == 99.5
+    assert reached["reached the gate"]
+    assert not tables.gate_calibration(cfg, plan, history([0.5, 0.9]))["reached the gate"].iloc[0]
+    none = tables.gate_calibration(chapter_config("large_lr", "cpu"), plan, None)
+    assert none.to_numpy().tolist() == [["not run at this profile: the schedule is the profile's"]]
+    empty = tables.final_table({}, {LARGE: 90.41}, "toy")  # the paper-width runs, none cached
+    assert empty.to_dict("records") == [{"method": "no run cached", "scale": "toy"}]
+
+
 def test_a_size_whose_runs_do_not_fit_their_data_gets_no_verdict():
     """Large LR 4 points ahead on both sizes, but on 200 images one small-LR seed ends at 90%
     train accuracy: only the whole set is compared."""

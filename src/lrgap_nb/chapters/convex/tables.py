@@ -121,33 +121,32 @@ def effect(frame: pd.DataFrame, min_effect: float) -> pd.Series:
     return pd.Series(np.where(frame["diverged share"] > 0.5, "diverges", words), index=frame.index)
 
 
-def map_sentence(frame: pd.DataFrame, min_effect: float) -> str:
-    """Where large-then-small helps and hurts at matched loss, per design and n, and how often it
-    wins where its initial LR reverses the fitting order and where it does not (Markdown)."""
+def map_effects(frame: pd.DataFrame, min_effect: float) -> pd.DataFrame:
+    """Per design and n, over every anneal step: the initial LRs at which large then small helps,
+    hurts, or wins or loses by less than `min_effect` at matched loss, and (cells where most runs
+    diverged left out) its win rate (%) where its initial LR reverses the fitting order and where
+    it does not, and the share of ties (%)."""
     frame = frame.assign(effect=effect(frame, min_effect))
-    lines = []
+    rows = []
     for (design, n), cells in frame.groupby(["design", "n"], sort=False):
-        diff = cells["mean difference"]
+        diff, word = cells["mean difference"], cells["effect"]
         groups = {
-            "**helps**": cells["effect"] == "helps",
-            "**hurts**": cells["effect"] == "hurts",
-            "loses by less than the minimum effect": (cells["effect"] == "negligible") & (diff < 0),
-            "wins by less than the minimum effect": (cells["effect"] == "negligible") & (diff > 0),
+            "helps at initial LR": word == "helps",
+            "hurts at initial LR": word == "hurts",
+            "loses by less than the minimum effect at": (word == "negligible") & (diff < 0),
+            "wins by less than the minimum effect at": (word == "negligible") & (diff > 0),
         }
-        parts = [f"{word} at initial LR {_lrs(sorted(set(cells.loc[where, 'lr_large'])))}"
-                 for word, where in groups.items() if where.any()]  # fmt: skip
-        ran = cells[cells["effect"] != "diverges"]
-        rates = []
+        row = {"design": design, "n": n}
+        for name, where in groups.items():
+            row[name] = _lrs(sorted(set(cells.loc[where, "lr_large"]))) or "none"
+        ran = cells[word != "diverges"]
         for name in ("reversed", "not reversed"):
             total = ran[f"datasets, order {name}"].sum()
-            if total:
-                rates.append(
-                    f"{ran[f'wins, order {name}'].sum() / total:.0%} where the order is {name}"
-                )
-        ties = ran["ties"].sum() / max(ran["datasets"].sum(), 1)
-        text = "; ".join(parts) if parts else "every dataset ties or the interval contains zero"
-        lines.append(f"- {design}, n = {n}: {text}. Wins {' and '.join(rates)}; ties {ties:.0%}.")
-    return "\n".join(lines)
+            wins = ran[f"wins, order {name}"].sum()
+            row[f"wins where the order is {name} (%)"] = 100 * wins / total if total else np.nan
+        row["ties (%)"] = 100 * ran["ties"].sum() / max(ran["datasets"].sum(), 1)
+        rows.append(row)
+    return pd.DataFrame(rows).round(1)
 
 
 def _lrs(lrs: list[float]) -> str:

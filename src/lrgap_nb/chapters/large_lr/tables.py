@@ -116,7 +116,8 @@ def phase_table(hist: Histories, anneal_epoch: int) -> pd.DataFrame:
 
 
 def final_table(hist: Histories, paper: Mapping[str, float], scale: str) -> pd.DataFrame:
-    """Final validation and train accuracy (%) per method, mean ± std over seeds, beside the paper."""
+    """Final validation and train accuracy (%) per method, mean ± std over seeds, beside the paper;
+    one row saying so when no run is cached (the paper-width runs before the GPU check)."""
     rows = []
     for method in present(hist, (LARGE, SMALL, NOISE, NOISE_PATCH)):
         val = at(hist, method, None, "test_acc")
@@ -131,7 +132,7 @@ def final_table(hist: Histories, paper: Mapping[str, float], scale: str) -> pd.D
                 "gap to small LR, ours vs paper": _gap(hist, method, paper),
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows or [{"method": "no run cached", "scale": scale}])
 
 
 def _gap(hist: Histories, method: str, paper: Mapping[str, float]) -> str:
@@ -205,65 +206,78 @@ def scale(cfg, plan) -> str:
     return f"{network}, {cfg.dataset} ({images:,} images), {plan.epochs} epochs"
 
 
-def describe(cfg, plan) -> str:
-    """What the main runs are at this profile, in Markdown (numbers read from parameters and plan)."""
-    origin = " (the pilot's choice)" if cfg.lr_from_pilot else ""
-    when = " (from the gate calibration)" if cfg.epochs_from_gate else ""
-    milestones = ", ".join(str(m) for m in plan.milestones)
-    noise = f"{cfg.noise:g} (×{cfg.noise_decay:g} per epoch)"
-    if cfg.noise_patch > 0:
-        noise += f" and {cfg.noise_patch:g} (×{cfg.noise_factor:g} at the first anneal)"
-    images = cfg.train_subset or train_size(cfg.dataset)
-    return "\n".join(
-        [
-            f"- network and data: {network_name(cfg.model, cfg.model_width)}, {cfg.dataset} "
-            f"({images:,} images), batch {cfg.batch_size};",
-            f"- initial learning rates{origin}: large {plan.lr_large:g}, small {plan.lr_small:g};",
-            f"- schedule{when}: {plan.epochs} epochs, LR ×{cfg.lr_factor:g} after epoch(s) "
-            f"{milestones};",
-            f"- pre-activation noise of small LR + noise: {noise};",
-            f"- seeds {', '.join(map(str, cfg.seeds))}; pilot rates "
-            f"{', '.join(f'{lr:g}' for lr in cfg.pilot_lrs)} for {cfg.pilot_epochs} epochs on "
-            f"calibration seed {cfg.pilot_seed};",
-            f"- gate: running train accuracy at least {100 * cfg.gate:g}%;",
-            f"- data-size table: {100 * cfg.size_fraction:g}% of the images against all of them"
-            + (", at equal SGD steps." if cfg.size_same_steps else ", at equal epochs."),
-        ]
-    )
+def settings(cfg, plan) -> pd.DataFrame:
+    """The main runs at this profile, one setting per row (read from the parameters and the plan)."""
+    chosen = " (the pilot's choice)" if cfg.lr_from_pilot else ""
+    tenth = " (a tenth of the pilot's choice)" if cfg.lr_from_pilot else ""
+    gated = " (from the gate calibration)" if cfg.epochs_from_gate else ""
+    milestones = ", ".join(map(str, plan.milestones))
+    patch = f"{cfg.noise_patch:g}, ×{cfg.noise_factor:g} at the first anneal"
+    pilot = f"rates {', '.join(f'{lr:g}' for lr in cfg.pilot_lrs)}, {cfg.pilot_epochs} epochs each"
+    steps = "equal SGD steps" if cfg.size_same_steps else "equal epochs"
+    rows = {
+        "network": network_name(cfg.model, cfg.model_width),
+        "training data": f"{cfg.dataset} ({cfg.train_subset or train_size(cfg.dataset):,} images)",
+        "batch size": f"{cfg.batch_size}",
+        "initial LR, large LR + anneal": f"{plan.lr_large:g}{chosen}",
+        "initial LR, small LR (+ noise)": f"{plan.lr_small:g}{tenth}",
+        "epochs": f"{plan.epochs}{gated}",
+        "LR schedule": f"×{cfg.lr_factor:g} after epoch(s) {milestones}",
+        "noise, small LR + noise": f"{cfg.noise:g}, ×{cfg.noise_decay:g} per epoch",
+        "noise, small LR + noise (patch level)": patch if cfg.noise_patch > 0 else "not run",
+        "seeds": ", ".join(map(str, cfg.seeds)),
+        "LR pilot": f"{pilot}, calibration seed {cfg.pilot_seed}",
+        "gate": f"running train accuracy at least {100 * cfg.gate:g}%",
+        "data-size table": f"{100 * cfg.size_fraction:g}% of the images against all, at {steps}",
+    }
+    return pd.DataFrame({"setting": list(rows), "value": list(rows.values())})
 
 
-def schedule_sentence(cfg, plan, gate_history: pd.DataFrame | None) -> str:
-    """How the schedule was chosen (Markdown)."""
+def pilot_choice(table: pd.DataFrame, cfg, plan) -> dict[str, float | str]:
+    """The pilot's stable and unstable rates and the rates the main runs use, for the prose."""
+    stable = table["trains stably"].astype(bool)
+    return {
+        "pilot_loss_drop": STABLE_LOSS_DROP,
+        "pilot_stable": _rates(table.loc[stable, "LR"]),
+        "pilot_unstable": _rates(table.loc[~stable, "LR"]),
+        "lr_large": float(plan.lr_large),
+        "lr_small": float(plan.lr_small),
+        "lr_origin": (
+            "the largest stable rate and a tenth of it (the papers' ratio)"
+            if cfg.lr_from_pilot
+            else "the official rates (the pilot is a check)"
+        ),
+    }
+
+
+def _rates(lrs) -> str:
+    return ", ".join(f"{lr:g}" for lr in lrs) or "none"
+
+
+def schedule(cfg, plan) -> dict[str, float | int | str]:
+    """The main runs' schedule and where it comes from, for the prose."""
+    return {
+        "epochs": int(plan.epochs),
+        "anneal": int(plan.milestones[0]),
+        "gate_margin": float(cfg.gate_margin),
+        "schedule_origin": "the gate calibration's" if cfg.epochs_from_gate else "the profile's",
+    }
+
+
+def gate_calibration(cfg, plan, gate_history: pd.DataFrame | None) -> pd.DataFrame:
+    """The gate calibration in one row (the small LR at a constant rate on the calibration seed);
+    a row saying so where the profile has none."""
     if gate_history is None:
-        return (
-            f"The schedule is the profile's: {plan.epochs} epochs, anneal after epoch(s) "
-            f"{', '.join(map(str, plan.milestones))}."
+        return pd.DataFrame(
+            [{"gate calibration": "not run at this profile: the schedule is the profile's"}]
         )
     acc = 100 * float(gate_history["train_acc"].iloc[-1])
-    epochs = len(gate_history)
-    reached = acc >= 100 * cfg.gate
-    told = (
-        f"reached {acc:.2f}% running train accuracy after {epochs} epochs"
-        if reached
-        else f"did NOT reach the gate in {epochs} epochs (last {acc:.2f}%)"
-    )
-    return (
-        f"Gate calibration: the small LR ({plan.lr_small:g}, constant) on calibration seed "
-        f"{cfg.pilot_seed} {told}. The main runs anneal after {plan.milestones[0]} epochs "
-        f"({cfg.gate_margin:g} times that, rounded up) and train {plan.epochs} in all."
-    )
-
-
-def pilot_sentence(table: pd.DataFrame, cfg, large: float, small: float) -> str:
-    """Which rates the pilot found stable and which rates the main runs use, and why."""
-    stable = [f"{lr:g}" for lr in table.loc[table["trains stably"], "LR"]]
-    unstable = [f"{lr:g}" for lr in table.loc[~table["trains stably"], "LR"]]
-    rule = f"finite train loss, the last at most {STABLE_LOSS_DROP:g} times the first epoch's"
-    text = f"Rates that train stably ({rule}): {', '.join(stable) or 'none'}"
-    text += f"; not stably: {', '.join(unstable)}. " if unstable else ". "
-    if cfg.lr_from_pilot:
-        return text + (
-            f"The main runs use the largest stable rate, **{large:g}**, and a tenth of it, "
-            f"**{small:g}**, as the small rate."
-        )
-    return text + f"The main runs use the official rates, {large:g} and {small:g}."
+    row = {
+        "small LR (constant)": plan.lr_small,
+        "calibration seed": cfg.pilot_seed,
+        "epochs trained": len(gate_history),
+        "last running train acc. (%)": round(acc, 2),
+        "gate (%)": 100 * cfg.gate,
+        "reached the gate": acc >= 100 * cfg.gate,
+    }
+    return pd.DataFrame([row])
