@@ -103,13 +103,18 @@ cfg
 ax = lg.large_batch.figures.flat_sharp_sketch()
 out.figure(ax, "fig-lb-sketch")
 
-# %%
+# %% tags=["remove-input"]
 sketch = lg.large_batch.sketch
-lg.show_markdown(
-    f"Curvature at the bottom of the flat well: {sketch.well_curvature(sketch.FLAT_WELL):.1f}; "
-    f"of the sharp well: {sketch.well_curvature(sketch.SHARP_WELL):.1f}; shift of the test "
-    f"curve: {sketch.SKETCH_SHIFT:g}."
+out.glue(
+    flat_curvature=sketch.well_curvature(sketch.FLAT_WELL),
+    sharp_curvature=sketch.well_curvature(sketch.SHARP_WELL),
+    sketch_shift=sketch.SKETCH_SHIFT,
 )
+
+# %% [markdown]
+# The curvature at the bottom of the flat well is {glue:text}`flat_curvature:.1f`, at the bottom
+# of the sharp well {glue:text}`sharp_curvature:.1f`; the test curve is the training curve
+# shifted by {glue:text}`sketch_shift:g`.
 
 # %% [markdown]
 # ## The runs
@@ -143,13 +148,14 @@ lg.show_markdown(
 # Batch normalisation: Keskar's Keras models use `BatchNormalization(mode=2)`, Keras 1's
 # "mode 2", which normalises every batch with that batch's own mean and variance **at
 # evaluation as in training** (no running averages). We evaluate the same way, in batches of
-# `bn_batch` examples. The list below, read from the runs, gives each network's data and
-# batches. F1 trains on all of MNIST with the paper's SB and LB. C1 trains on the first
-# `cifar_train_size` images of the real CIFAR-10 subset (the subset holds the first 1,017 images
-# of each official training batch and the first 1,017 test images; see the data README): there
-# 10% of the data is far below 20 times 256, so SB is `cifar_small_batch`, to keep the paper's
-# LB/SB ratio, and both batch sizes divide the training set (the last incomplete batch would be
-# dropped anyway).
+# `bn_batch` examples. The first table below, read from the runs, gives each network's data and
+# batches, one row per network and optimizer ("narrower" where a profile shrinks the network);
+# the second lists every run. F1 trains on all of MNIST with the paper's SB and LB. C1 trains on
+# the first `cifar_train_size` images of the real CIFAR-10 subset (the subset holds the first
+# 1,017 images of each official training batch and the first 1,017 test images; see the data
+# README): there 10% of the data is far below 20 times 256, so SB is `cifar_small_batch`, to keep
+# the paper's LB/SB ratio, and both batch sizes divide the training set (the last incomplete
+# batch would be dropped anyway).
 
 # %%
 results = lg.execute("large_batch", cfg)  # from the results cache when present
@@ -157,7 +163,10 @@ groups = lg.large_batch.runs.pair_configs(cfg)
 main = [results[c] for c in groups["main"]]
 extras = [results[c] for c in groups["optimizers"] + groups["networks"]]
 what_ran = lg.large_batch.tables.accuracy_frame(main + extras)
-lg.show_markdown(lg.large_batch.tables.setup_note(what_ran))
+setup = lg.large_batch.tables.setup_frame(what_ran)
+out.table(setup, "setup")
+
+# %%
 out.table(what_ran, "runs", show=what_ran.round(2))
 
 # %% [markdown]
@@ -196,17 +205,24 @@ out.figure(grid, "fig-lb-curves")
 budget = lg.large_batch.tables.budget_table(what_ran)
 out.table(budget, "budget_control")
 
+# %% tags=["remove-input"]
+out.glue(
+    probe_examples=main[0].payload["probe"]["probe_examples"],
+    sharper_factor=lg.large_batch.claims.SHARPER_FACTOR,
+)
+
 # %% [markdown]
 # ## Sharpness at the minima (Keskar's Tables 3 and 4, survey report Fig. 9)
 #
 # $\phi_{x,f}(\epsilon, A) = 100\,(\max_{y \in C_\epsilon} f(x + Ay) - f(x)) / (1 + f(x))$ with
 # the box $|y_i| \le \epsilon(|(A^+x)_i| + 1)$ (Metric 2.1). $f$ is the mean cross-entropy over a
-# fixed set of `probe_size` training examples, the same for SB, LB and every seed, with batch
-# statistics. The maximum is found by SciPy's L-BFGS-B with `lbfgs_iters` iterations from the
-# paper's start $y = 0$ **and** from `random_starts` points halfway to random vertices of the
-# box: at an exact minimum the gradient at $y = 0$ vanishes and L-BFGS-B never moves, so $\phi$
-# would come out 0 where the true box maximum is positive (a unit test checks that the starts
-# inside the box reach the closed-form maximum of a quadratic at its exact minimum).
+# fixed set of `probe_size` training examples ({glue:text}`probe_examples:,d` in these runs), the
+# same for SB, LB and every seed, with batch statistics. The maximum is found by SciPy's
+# L-BFGS-B with `lbfgs_iters` iterations from the paper's start $y = 0$ **and** from
+# `random_starts` points halfway to random vertices of the box: at an exact minimum the gradient
+# at $y = 0$ vanishes and L-BFGS-B never moves, so $\phi$ would come out 0 where the true box
+# maximum is positive (a unit test checks that the starts inside the box reach the closed-form
+# maximum of a quadratic at its exact minimum).
 #
 # Beside $\phi$ we report its **first-order part**, $100\,\epsilon \sum_i |g_i| (|x_i| + 1) /
 # (1 + f(x))$ with $g = A^\top \nabla f(x)$: what the box maximum would be for the linearised
@@ -217,16 +233,14 @@ out.table(budget, "budget_control")
 # paper; we write $k$, not the paper's $p$). The subspace table has no paper column: Keskar et
 # al. give those values in their Table 4, which the survey report does not copy, and this
 # chapter takes the paper's numbers from the survey report's figures only. The claims table asks
-# for LB/SB at least the stated factor, with the 95% t-interval of the paired log ratio across
-# seeds clear of zero, and judges it only where every run is at 99% train accuracy.
+# for LB/SB at least {glue:text}`sharper_factor:g`, with the 95% t-interval of the paired log
+# ratio across seeds clear of zero, and judges it only where every run is at 99% train accuracy.
 
 # %%
 sharp = lg.large_batch.tables.sharpness_frame(main)
 out.table(sharp, "sharpness_runs")
-lg.show_markdown(
-    f"$f$ is evaluated on {main[0].payload['probe']['probe_examples']:,} training examples; "
-    f"minimum factor of the sharpness claims: {lg.large_batch.claims.SHARPER_FACTOR:g}."
-)
+
+# %%
 sharp_full = lg.large_batch.tables.sharpness_table(sharp, what_ran, "full")
 out.table(sharp_full, "sharpness_vs_paper")
 
@@ -293,14 +307,41 @@ out.table(optimizers, "optimizers_vs_report")
 networks_table = lg.large_batch.tables.network_table(what_ran, cfg)
 out.table(networks_table, "networks_vs_report")
 
+# %% tags=["remove-input"]
+out.glue(**lg.large_batch.tables.reading(what_ran, sharp, eigen_runs, line_summary))
+
 # %% [markdown]
 # ## Verdict
 #
-# The numbers above in sentences, then every claim of the chapter judged by the book's rule
-# (beside the table), with the reason for each verdict.
-
-# %%
-lg.show_markdown(lg.large_batch.tables.verdict(accuracy, sharp_full, eigen, line_summary))
+# The tables above read together, for the networks trained with Adam at this profile
+# ({glue:text}`networks`), as means over seeds; each range runs from the network with the
+# lowest value to the one with the highest (one network gives both ends).
+#
+# - **Accuracy at the gate.** SB's test accuracy minus LB's is
+#   {glue:text}`gap_low:.2f` points ({glue:text}`gap_low_network`) to {glue:text}`gap_high:.2f`
+#   ({glue:text}`gap_high_network`); the paper's gaps for the same networks run from
+#   {glue:text}`paper_gap_low:.2f` to {glue:text}`paper_gap_high:.2f`. SB made
+#   {glue:text}`steps_low:.1f` ({glue:text}`steps_low_network`) to {glue:text}`steps_high:.1f`
+#   ({glue:text}`steps_high_network`) times as many steps as LB.
+# - **Sharpness.** In the full space LB's $\phi$ is {glue:text}`phi_ratio_low:.1f`
+#   ({glue:text}`phi_ratio_low_network`) to {glue:text}`phi_ratio_high:.1f`
+#   ({glue:text}`phi_ratio_high_network`) times SB's, over the box sizes. Its first-order part
+#   makes {glue:text}`first_order_share_lb_low:.0%` to {glue:text}`first_order_share_lb_high:.0%`
+#   of LB's $\phi$ and {glue:text}`first_order_share_sb_low:.0%` to
+#   {glue:text}`first_order_share_sb_high:.0%` of SB's: the nearer 100%, the more $\phi$ measures
+#   the slope rather than the curvature.
+# - **Top Hessian eigenvalue.** LB's is {glue:text}`eigen_ratio_low:.1f`
+#   ({glue:text}`eigen_ratio_low_network`) to {glue:text}`eigen_ratio_high:.1f`
+#   ({glue:text}`eigen_ratio_high_network`) times SB's.
+# - **The line from SB to LB.** Within {glue:text}`rise_radius:g` of an end point the train loss
+#   rises by {glue:text}`rise_sb_low:.3f` ({glue:text}`rise_sb_low_network`) to
+#   {glue:text}`rise_sb_high:.3f` ({glue:text}`rise_sb_high_network`) beside SB and by
+#   {glue:text}`rise_lb_low:.3f` ({glue:text}`rise_lb_low_network`) to
+#   {glue:text}`rise_lb_high:.3f` ({glue:text}`rise_lb_high_network`) beside LB, taking for each
+#   network the larger rise of its two batch-norm treatments.
+#
+# The claims table judges every claim of the chapter by the book's rule (beside the table), with
+# the reason for each verdict.
 
 # %%
 claims = lg.large_batch.claims.claims(cfg, what_ran, sharp, eigen_runs)

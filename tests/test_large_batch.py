@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import struct
 from pathlib import Path
 from types import SimpleNamespace
@@ -375,13 +376,49 @@ def test_wall_times_count_every_epoch_a_pair_trained(isolated_cache, empty_commi
     assert tables.epochs_trained({"SB": {"epochs": 4}, "LB": {"epochs": 9}}) == 13
 
 
-def test_setup_note_says_when_a_network_is_narrower_than_the_papers() -> None:
+def test_setup_table_says_when_a_network_is_narrower_than_the_papers() -> None:
     f1, c1 = pair_result("f1"), pair_result("c1")
     f1.config["model_width"], c1.config["model_width"] = None, 32
-    note = tables.setup_note(tables.accuracy_frame([f1, c1]))
-    first, second = note.splitlines()
-    assert "narrower" not in first and first.startswith("- F1 (adam)")
-    assert second.startswith("- C1 at width 32 (narrower than the paper's) (adam)")
+    setup = tables.setup_frame(tables.accuracy_frame([f1, c1, pair_result("c1", seed=1)]))
+    assert setup["network"].tolist() == ["F1", "C1"]
+    assert setup["width"].tolist() == ["the paper's", "32 (narrower than the paper's)"]
+    assert setup[["SB", "LB", "LB / SB", "seeds"]].to_numpy().tolist() == [[10, 100, 10, 1]] + [
+        [10, 100, 10, 2]
+    ]
+
+
+def test_the_reading_spans_the_networks_that_ran() -> None:
+    """The verdict's prose pastes, per quantity, the lowest and highest network; one network
+    gives both ends, and a measurement no run made reads NaN (pasted as "nan", not a failure)."""
+    runs = [pair_result("f1", s, test=(0.98, 0.97)) for s in range(2)]
+    runs += [pair_result("c1", s, test=(0.80, 0.75)) for s in range(2)]
+    frame = tables.accuracy_frame(runs)
+    sharp = pd.DataFrame(
+        [
+            {"network": n, "seed": 0, "space": "full", "epsilon": 1e-3, "batch": b}
+            | {"phi": phi, "first_order_phi": phi / 4}
+            for n, sb, lb in (("f1", 2.0, 20.0), ("c1", 1.0, 30.0))
+            for b, phi in (("SB", sb), ("LB", lb))
+        ]
+    )
+    eigen = pd.DataFrame({"network": ["f1", "c1"], "seed": 0, "SB": [1.0, 2.0], "LB": [3.0, 20.0]})
+    line = pd.DataFrame(
+        {"network": ["F1", "F1", "C1"], "BN statistics": ["batch", "recomputed", "batch"]}
+        | {"rise near SB": [0.01, 0.02, 0.05], "rise near LB": [0.3, 0.2, 1.5]}
+    )
+    values = tables.reading(frame, sharp, eigen, line)
+    assert values["networks"] == "F1 and C1"
+    assert values["gap_low"] == pytest.approx(1.0) and values["gap_low_network"] == "F1"
+    assert values["gap_high"] == pytest.approx(5.0) and values["gap_high_network"] == "C1"
+    assert values["paper_gap_low"] == pytest.approx(98.03 - 97.81)
+    assert (values["phi_ratio_low"], values["phi_ratio_high"]) == (10.0, 30.0)
+    assert values["first_order_share_lb_high"] == 0.25
+    assert (values["eigen_ratio_low"], values["eigen_ratio_high"]) == (3.0, 10.0)
+    assert (values["rise_sb_low"], values["rise_sb_low_network"]) == (0.02, "F1")
+    assert (values["rise_lb_high"], values["rise_lb_high_network"]) == (1.5, "C1")
+    alone = tables.reading(tables.accuracy_frame(runs[:2]), sharp[:0], eigen[:0], line[:0])
+    assert alone["networks"] == "F1" and alone["gap_low"] == alone["gap_high"]
+    assert math.isnan(alone["phi_ratio_low"]) and alone["rise_lb_high_network"] == "-"
 
 
 def test_the_claims_scale_names_a_narrowed_network() -> None:

@@ -23,6 +23,7 @@ from .params import (
 )
 
 LABELS = {"SB": "SB", "LB": "LB", "LB_budget": "LB (SB's epochs)"}
+RISE_RADIUS = 0.25  # alpha distance from an end point of the line over which its rise is read
 
 
 def _pm(values, digits: int = 2) -> str:
@@ -249,7 +250,7 @@ def interpolation_frame(results: list) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def _rise_near(loss: pd.Series, centre: float, radius: float = 0.25) -> float:
+def _rise_near(loss: pd.Series, centre: float, radius: float = RISE_RADIUS) -> float:
     """How much the loss rises within `radius` of alpha = centre."""
     a = loss.index.to_numpy()
     return float(
@@ -333,48 +334,74 @@ def network_table(frame: pd.DataFrame, cfg: LargeBatchParams) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def verdict(
-    acc: pd.DataFrame, sharp: pd.DataFrame, eigen: pd.DataFrame, interp: pd.DataFrame
-) -> str:
-    """The chapter's numbers in sentences (Markdown); the verdicts are the claims table's."""
-    lines = []
-    for _, row in acc[acc["seeds"] > 0].iterrows():
-        lines.append(
-            f"- **{row['network']}**, test accuracy: SB {row['test SB (ours)']} % versus LB "
-            f"{row['test LB (ours)']} % (paper {row['test SB (paper)']} versus "
-            f"{row['test LB (paper)']}; SB took {row['steps SB / LB']:.1f} times as many steps)."
-        )
-    for _, row in sharp.iterrows():
-        lines.append(
-            f"- **{row['network']}**, phi at epsilon {row['epsilon']}: SB {row['phi SB']}, LB "
-            f"{row['phi LB']} (paper {row['SB (paper)']} / {row['LB (paper)']}; first-order part "
-            f"{row['first-order part SB']} / {row['first-order part LB']})."
-        )
-    for _, row in eigen.iterrows():
-        lines.append(
-            f"- **{row['network']}**, top Hessian eigenvalue: SB {row['SB']}, LB {row['LB']}."
-        )
-    for _, row in interp.iterrows():
-        lines.append(
-            f"- **{row['network']}**, line from SB to LB ({row['BN statistics']} BN statistics): "
-            f"train loss {row['train loss at SB']:.3f} at SB, {row['train loss at LB']:.3f} at LB, "
-            f"at most {row['max train loss between']:.3f} between; within 0.25 of the end point "
-            f"it rises by {row['rise near SB']:.3f} beside SB and {row['rise near LB']:.3f} beside LB."
-        )
-    return "\n".join(lines)
-
-
-def setup_note(frame: pd.DataFrame) -> str:
-    """What each network trained on, with which batches, read from the runs (Markdown)."""
-    lines = []
+def setup_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """What each network trained on, with which batches, read from the runs: one row per
+    (network, optimizer)."""
+    rows = []
     for (network, optimizer), at in frame.groupby(["network", "optimizer"], sort=False):
         sb, lb = int(at["SB batch"].iloc[0]), int(at["LB batch"].iloc[0])
         width = at["width"].iloc[0]
-        narrowed = "" if pd.isna(width) else f" at width {int(width)} (narrower than the paper's)"
-        lines.append(
-            f"- {network.upper()}{narrowed} ({optimizer}): {at['dataset'].iloc[0]}, "
-            f"{int(at['train size'].iloc[0]):,} training examples, SB {sb}, LB {lb} "
-            f"(LB/SB = {lb / sb:.1f}), gate {at['gate'].iloc[0]:g}% train accuracy, at most "
-            f"{int(at['max epochs'].iloc[0])} epochs, {len(at)} seed(s)."
+        narrowed = f"{width:.0f} (narrower than the paper's)"
+        rows.append(
+            {
+                "network": network.upper(),
+                "width": "the paper's" if pd.isna(width) else narrowed,
+                "optimizer": optimizer,
+                "data": at["dataset"].iloc[0],
+                "train examples": int(at["train size"].iloc[0]),
+                "SB": sb,
+                "LB": lb,
+                "LB / SB": round(lb / sb, 1),
+                "gate (train acc %)": float(at["gate"].iloc[0]),
+                "max epochs": int(at["max epochs"].iloc[0]),
+                "seeds": len(at),
+            }
         )
-    return "\n".join(lines)
+    return pd.DataFrame(rows)
+
+
+def _span(name: str, values: dict) -> dict[str, float | str]:
+    """The lowest and highest of `values` (keyed by network) as name_low, name_high, and the
+    network of each as name_low_network, name_high_network ("-" and NaN when there is none)."""
+    if not values:
+        return {f"{name}_{end}": math.nan for end in ("low", "high")} | {
+            f"{name}_{end}_network": "-" for end in ("low", "high")
+        }
+    out = {}
+    for end, pick in (("low", min), ("high", max)):
+        key = pick(values, key=values.get)
+        out[f"{name}_{end}"] = float(values[key])
+        out[f"{name}_{end}_network"] = (key[0] if isinstance(key, tuple) else key).upper()
+    return out
+
+
+def reading(
+    frame: pd.DataFrame, sharp: pd.DataFrame, eigen: pd.DataFrame, interp: pd.DataFrame
+) -> dict[str, float | str]:
+    """The main results read together over the networks that ran with Adam (means over seeds):
+    the lowest and highest across networks of the test gap SB - LB (ours and the paper's), of
+    SB's steps per LB step, of LB / SB for phi (full space, every epsilon) and for the top
+    Hessian eigenvalue, of the share of phi its first-order part makes, and of how much the
+    train loss rises beside each end of the SB-LB line (either BN treatment)."""
+    ours = frame[(frame["optimizer"] == "adam") & frame["network"].isin(NETWORKS)]
+    by = {n: ours[ours["network"] == n] for n in NETWORKS if n in set(ours["network"])}
+    paper = {n: PAPER_ACCURACY[n] for n in by}
+    full = sharp[sharp["space"] == "full"] if len(sharp) else sharp
+    phi = full.groupby(["network", "epsilon", "batch"])[["phi", "first_order_phi"]].mean()
+    phi = phi.unstack("batch") if len(phi) else phi
+    ratio = (phi["phi"]["LB"] / phi["phi"]["SB"]).to_dict() if len(phi) else {}
+    share = {b: phi["first_order_phi"][b] / phi["phi"][b] for b in ("SB", "LB")} if len(phi) else {}
+    eig = eigen.groupby("network")[["SB", "LB"]].mean()
+    line = interp.groupby("network")[["rise near SB", "rise near LB"]].max() if len(interp) else {}
+    names = [n.upper() for n in by] or ["-"]
+    values = {"networks": " and ".join(filter(None, [", ".join(names[:-1]), names[-1]]))}
+    values |= _span("gap", {n: at["test SB"].mean() - at["test LB"].mean() for n, at in by.items()})
+    values |= _span("paper_gap", {n: p["test SB"][0] - p["test LB"][0] for n, p in paper.items()})
+    values |= _span("steps", {n: (at["SB steps"] / at["LB steps"]).mean() for n, at in by.items()})
+    values |= _span("phi_ratio", ratio)
+    for b in ("SB", "LB"):
+        values |= _span(f"first_order_share_{b.lower()}", share[b].to_dict() if share else {})
+    values |= _span("eigen_ratio", (eig["LB"] / eig["SB"]).to_dict())
+    for b in ("SB", "LB"):
+        values |= _span(f"rise_{b.lower()}", line[f"rise near {b}"].to_dict() if len(line) else {})
+    return values | {"rise_radius": RISE_RADIUS}
