@@ -23,7 +23,6 @@ _NAMES = {
     "save_table": "book.export",
     "downloads": "book.export",
     "outputs": "book.export",
-    "show_markdown": "book.report",
 }
 _MODULES = {"report": "book.report", "export": "book.export"}  # lg.report in the notebooks
 

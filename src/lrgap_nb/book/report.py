@@ -256,10 +256,3 @@ def provenance_table(results: Iterable, profile: str | None = None) -> pd.DataFr
     total = {c: "" for c in grouped.columns}
     total.update({"profile": "all", "runs": len(table), "total (s)": table["wall time (s)"].sum()})
     return pd.concat([grouped, pd.DataFrame([total])], ignore_index=True).round(1)
-
-
-def show_markdown(text: str) -> None:
-    """Display Markdown computed at run time (verdicts), rendered by Jupyter and the book alike."""
-    from IPython.display import Markdown, display
-
-    display(Markdown(text))
