@@ -60,6 +60,7 @@ def page_faults(page: Path) -> list[str]:
     faults = [f"raw $: ...{text[max(0, i - 30) : i + 30]!r}" for i in _dollars(text)]
     faults += ["an NBVAL marker"] * ("NBVAL_" in text)
     faults += [f"an unpasted glue role: {m!r}" for m in re.findall(r"\{glue:?\w*\}\S*", text)]
+    faults += [f"Markdown emphasis as text: {m!r}" for m in re.findall(r"\*\w[^*]{0,40}\w\*", text)]
     faults += re.findall(r"\d+ rows × \d+ columns", text)
     for cell in cells:
         shown = cell.get_text().strip()
@@ -85,14 +86,15 @@ def test_the_page_check_finds_each_fault(tmp_path):
     page = tmp_path / "bad.html"
     page.write_text(
         "<article><p>At $d = 200$ and</p><pre># NBVAL_CHECK_OUTPUT</pre><p>7 rows × 26 columns"
-        "</p><p>NBVAL_SKIP</p><p>ends at {glue:text}pw_large_clean_last%</p><table><tr><td>reproduced (difference +0.0185,…</td>"
+        "</p><p>NBVAL_SKIP</p><p>ends at {glue:text}pw_large_clean_last%, *opposite*</p><table><tr><td>reproduced (difference +0.0185,…</td>"
         "<td><ul><li>-</li></ul></td><td>NaN</td><td>ok</td></tr></table>"
         '<span class="math">$x$</span></article>'
     )
     faults = page_faults(page)
     assert len([f for f in faults if f.startswith("raw $")]) == 2  # not the math span's
     assert "an NBVAL marker" in faults and "7 rows × 26 columns" in faults
-    assert "an unpasted glue role: '{glue:text}pw_large_clean_last%'" in faults
+    assert "an unpasted glue role: '{glue:text}pw_large_clean_last%,'" in faults
+    assert "Markdown emphasis as text: '*opposite*'" in faults
     assert any(f.startswith("a cut cell") for f in faults)
     assert any(f.startswith("a list in a cell") for f in faults) and "a NaN cell" in faults
     assert page_faults(_write(tmp_path / "good.html", "<article><p>fine</p></article>")) == []

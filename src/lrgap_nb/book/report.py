@@ -7,6 +7,7 @@ pages include, naming the profile each chapter was rendered at.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -74,7 +75,8 @@ class ClaimsTable(Table):
         super().__init__(table.drop(columns="chapter"))
 
     def _repr_html_(self) -> str:
-        return f"{super()._repr_html_()}<p><em>Rule:</em> {stats.RULE}</p>"
+        rule = re.sub(r"\*([^*]+)\*", r"<em>\1</em>", html.escape(stats.RULE))  # its Markdown
+        return f"{super()._repr_html_()}<p><em>Rule:</em> {rule}</p>"
 
 
 def summary_table() -> pd.DataFrame:
