@@ -242,6 +242,36 @@ def test_recorded_steps_are_skipped_for_the_same_device_torch_and_path(
     assert not (out / "pack" / "correctness.csv").exists()
 
 
+def test_a_recorded_concurrency_is_reused_instead_of_measured(
+    staged: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    records = tmp_path / "records"
+    monkeypatch.setattr(gpu_record, "records_dir", lambda: records)
+    dev = gpu_check.device.pick_device()
+    here = {"device": gpu_check.device.device_name(dev), "torch": torch.__version__}
+    (records / "earlier").mkdir(parents=True)
+    record = {**here, "fingerprint": gpu_record.fingerprint(), "created": "2026-12-04"}
+    (records / "earlier" / gpu_record.RECORD).write_text(json.dumps(record))
+    rates = {"concurrent": [1, 2], "images_per_s": [500.0, 450.0], "per_run": [500.0, 225.0]}
+    pd.DataFrame(rates).to_csv(records / "earlier" / gpu_record.CONCURRENCY, index=False)
+
+    def no_bursts(*_args, **_kwargs):
+        raise AssertionError("the recorded rates should have been used")
+
+    monkeypatch.setattr(gpu_check.gpu_pool.Pool, "measure", no_bursts)
+    monkeypatch.setattr(gpu_check.gpu_plan, "plan", lambda *_: _tiny_runs((0, 1)))
+    options = gpu_check.Options(steps=("runs",))
+    sizes = replace(gpu_check.DRY, workers=None)  # let the rates choose
+    out = tmp_path / "out"
+    manifest = gpu_check.Check(out, out / "pack", sizes, 120, options).run()
+    assert manifest["errors"] == {}, manifest["errors"]
+    assert manifest["skipped"]["concurrency"] == f"measured in {records / 'earlier'}"
+    levels = pd.read_csv(out / "pack" / "concurrency.csv")
+    assert levels.images_per_s.tolist() == [500.0, 450.0]
+    assert levels.loc[levels.used, "concurrent"].tolist() == [1]  # both finish every run: the fewest
+    assert set(pd.read_csv(out / "pack" / "runs.csv").status) == {"done"}
+
+
 def test_two_checks_of_one_day_keep_their_own_record_folders() -> None:
     first = {"device": "NVIDIA H200", "created": "2026-12-04T10:25:05+00:00"}
     second = {**first, "created": "2026-12-04T10:33:56+00:00"}

@@ -15,7 +15,8 @@ images/s of the device-resident path against a DataLoader + PIL loop and TFLOP/s
 matmul ceiling; runs, the aggregate images/s of 1, 2, 4 and 8 runs at once (gpu_pool), then the
 runs of `--parts` (gpu_plan) on the best number of workers while the budget lasts; notebook, one
 chapter through papermill from a wheel folder (gpu_notebook). Correctness and speed are skipped
-where results/gpu/ records them passed with this device, torch and training path (gpu_record).
+where results/gpu/ records them passed with this device, torch and training path (gpu_record),
+and the concurrency is taken from such a record instead of measured again.
 `--dry-run` runs every step at toy sizes on the CPU (tests/test_gpu_check.py).
 """
 
@@ -482,13 +483,14 @@ def planned_images(works: list[float], workers: int, per_run: float, left: float
     return done
 
 
-def concurrency(
-    pool: gpu_pool.Pool, sizes: Sizes, works: list[float], stop_at: float
+def choose_workers(
+    rates: pd.DataFrame, works: list[float], stop_at: float
 ) -> tuple[pd.DataFrame, int]:
-    """Aggregate images/s at each level, and the level that finishes the most of `works` (images
-    of the pending runs, in order) by `stop_at`: many runs at once are faster together but each
-    is slower, so a long run may no longer fit."""
-    table = pd.DataFrame(pool.measure(sizes.burst, sizes.levels))
+    """The aggregate images/s at each level (`rates`, measured now or recorded) with the images
+    each would finish, and the level that finishes the most of `works` (images of the pending
+    runs, in order) by `stop_at`: many runs at once are faster together but each is slower, so a
+    long run may no longer fit."""
+    table = rates.copy()
     left = stop_at - time.monotonic()
     table["planned_images"] = [
         planned_images(works, n, rate / EST_FACTOR, left)
@@ -701,27 +703,31 @@ class Check:
         self.passed["speed"] = True
 
     def step_runs(self) -> None:
-        """The parts' runs on a pool of workers; the concurrency measured first unless given."""
+        """The parts' runs on a pool of workers: as many as finish the most work at the
+        concurrency measured now, or recorded on this device, torch and training path, unless
+        given."""
         items = gpu_plan.plan(self.options.parts, self.sizes.chapters)
         pending = [item for item in items if item.run.lookup() is None]
         given = self.options.workers or self.sizes.workers
         measure = self.options.workers is None and bool(pending)
-        pool = gpu_pool.Pool(
-            max(self.sizes.levels) if measure else min(given or 1, max(len(pending), 1))
-        )
         stop_at = self.stop_at - (self.options.notebook_s if "notebook" in self.later() else 0)
+        estimate = Estimate()  # its rate is set once the concurrency is known
+        m = self.manifest
+        recorded = None if self.options.rerun or not measure else gpu_record.concurrency(
+            m["device"], m["torch"], m["fingerprint"]
+        )  # fmt: skip
+        size = min(given or 1, max(len(pending), 1))
+        if recorded is not None:  # no bursts: start only the workers the recorded rates choose
+            m["skipped"]["concurrency"] = f"measured in {recorded[1]}"
+            size = self.use_levels(recorded[0], pending, estimate, stop_at, given)
+        elif measure:
+            size = max(self.sizes.levels)
+        pool = gpu_pool.Pool(size)
         rows: list[dict[str, Any]] = []
-        estimate = Estimate()  # its rate is set once the bursts are measured
         try:
-            if measure:
-                works = [w for w in map(estimate.work, pending) if w is not None]
-                table, best = concurrency(pool, self.sizes, works, stop_at)
-                table["used"] = table.concurrent == min(given or best, max(self.sizes.levels))
-                self.write("concurrency", table, {"burst": dataclasses.asdict(self.sizes.burst)})
-                used = table[table.used].iloc[0]
-                estimate.default = float(used.per_run) / EST_FACTOR
-                pool.shrink(int(used.concurrent))
-                self.pack()
+            if measure and recorded is None:
+                rates = pd.DataFrame(pool.measure(self.sizes.burst, self.sizes.levels))
+                pool.shrink(self.use_levels(rates, pending, estimate, stop_at, given))
 
             def finished(item: gpu_plan.Item, row: dict[str, Any]) -> None:
                 estimate.learn(item, row)
@@ -733,6 +739,25 @@ class Check:
         finally:
             pool.close()
         self.write("runs", table, {"parts": self.options.parts})
+
+    def use_levels(
+        self,
+        rates: pd.DataFrame,
+        pending: list[gpu_plan.Item],
+        estimate: Estimate,
+        stop_at: float,
+        given: int | None,
+    ) -> int:
+        """Choose the number of workers from `rates`, write the concurrency table, set the
+        estimate's per-run rate; returns the number of workers to use."""
+        works = [w for w in map(estimate.work, pending) if w is not None]
+        table, best = choose_workers(rates, works, stop_at)
+        table["used"] = table.concurrent == min(given or best, max(self.sizes.levels))
+        self.write("concurrency", table, {"burst": dataclasses.asdict(self.sizes.burst)})
+        used = table[table.used].iloc[0]
+        estimate.default = float(used.per_run) / EST_FACTOR
+        self.pack()
+        return int(used.concurrent)
 
     def later(self) -> tuple[str, ...]:
         """The steps after the one running now."""

@@ -16,11 +16,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from . import paths
 
 # The sources the correctness and speed steps exercise (src/lrgap_nb/...).
 PATH_SOURCES = ("data.py", "device.py", "models.py", "schedules.py", "train.py")
 RECORD = "record.json"
+CONCURRENCY = "concurrency.csv"
+RATES = ("concurrent", "images_per_s", "per_run")  # what a concurrency table measured
 SKIPPABLE = ("correctness", "speed")
 
 
@@ -62,6 +66,24 @@ def find(device: str, torch: str, print_: str, root: Path | None = None) -> dict
             if rec.get("passed", {}).get(step):
                 found[step] = {**rec, "folder": _shown(path.parent)}
     return found
+
+
+def concurrency(
+    device: str, torch: str, print_: str, root: Path | None = None
+) -> tuple[pd.DataFrame, str] | None:
+    """The newest concurrency table (images/s at 1, 2, 4, 8 runs at once) recorded on `device`
+    with `torch` and fingerprint `print_`, and its folder: the rates depend on nothing else, so a
+    later check chooses its number of workers from them instead of measuring again."""
+    for path in sorted((root or records_dir()).glob(f"*/{RECORD}"), reverse=True):
+        rec = json.loads(path.read_text())
+        table = path.parent / CONCURRENCY
+        if table.is_file() and (rec.get("device"), rec.get("torch"), rec.get("fingerprint")) == (
+            device,
+            torch,
+            print_,
+        ):
+            return pd.read_csv(table)[list(RATES)], _shown(path.parent)
+    return None
 
 
 def _shown(folder: Path) -> str:
