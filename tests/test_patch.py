@@ -291,6 +291,18 @@ def test_calibration_tries_rates_then_betas_in_turn_and_stops_at_the_first_that_
     references = runs.reference_configs(cfg)
     assert all((c.lr, c.lr_factors) == (0.4, (0.1,)) for c in references.values())
     assert len(runs.chapter_runs(cfg)) == 1 + 5 + 9 + 6
+    own = runs.own_reference_configs(cfg)
+    assert len(own) == 2 * 2 * 3  # small LR and small LR + noise, two fractions, three seeds
+    for (method, fraction, seed), config in own.items():
+        large = references[(fraction, seed)]  # same images, epochs and so SGD steps
+        assert (config.subset, config.subset_seed, config.epochs) == (
+            large.subset, large.subset_seed, large.epochs,
+        )  # fmt: skip
+        assert (config.lr, config.lr_milestones) == (0.04, ())  # the small rate, no LR anneal
+        noisy = config.noise_milestones == large.lr_milestones  # noise anneals when LR would
+        assert noisy if method == NOISE else config.noise == 0.0
+    with_own = chapter_config("patch", "overnight", method_references=True)
+    assert len(runs.chapter_runs(with_own)) == 1 + 5 + 9 + 6 + 12
 
 
 def test_a_calibration_longer_than_the_first_phase_is_refused():
@@ -327,6 +339,28 @@ def test_settings_table_reads_every_value_from_the_parameters():
     )
     cpu = tables.settings_table(chapter_config("patch", "cpu")).set_index("setting")["value"]
     assert cpu["clean-only references"] == "none at this profile"
+
+
+def test_each_method_is_read_against_references_trained_as_it_was():
+    hist = {(m, s): patch_history([0.1] * 4, [acc] * 4)
+            for m, acc in ((LARGE, 0.6), (SMALL, 0.4), (NOISE, 0.5)) for s in range(3)}  # fmt: skip
+    large_refs = {(f, s): patch_history([0.1] * 4, [acc + 0.01 * s] * 4)
+                  for f, acc in ((0.2, 0.45), (0.84, 0.6)) for s in range(3)}  # fmt: skip
+    survey = tables.reference_table(hist, large_refs)
+    assert survey["clean-only reference"].tolist() == [
+        "20% of the images, large LR + anneal",  # small LR against 20%, as the survey reads it
+        "84% of the images, large LR + anneal",
+    ]
+    assert survey["difference (pts)"].tolist() == [-6.0, -1.0]
+    own = {(SMALL, 0.2, s): patch_history([0.1] * 4, [0.41] * 4) for s in range(2)}
+    table = tables.reference_table(hist, large_refs, own)
+    assert table["difference (pts)"].tolist() == [-6.0, -1.0, 14.0, -1.0]  # + large LR's 20%
+    last = table.iloc[-1]
+    assert (last["patched run"], last["clean-only reference"]) == (
+        SMALL, "20% of the images, small LR",
+    )  # fmt: skip
+    assert (last["reference seeds"], last["difference (pts)"]) == (2, -1.0)
+    assert tables.reference_table(hist, {}).empty
 
 
 def test_paper_width_facts_average_the_seeds_and_mark_missing_methods():

@@ -96,6 +96,13 @@ class PatchParams(ChapterParams):
         paper=False,
         check=positive(),
     )
+    method_references: bool = param(
+        False,
+        "also train the clean-only references with small LR's and small LR + noise's own "
+        "schedules (same fractions and SGD steps), to read each method against references "
+        "trained as it was",
+        paper=False,
+    )
     workers: int = param(
         1, "parallel training processes, one torch thread each", paper=False, check=positive()
     )

@@ -159,16 +159,21 @@ def anneal_factor(cfg: PatchParams, setting: Setting) -> float:
     return round(setting.lr_small / cfg.lr_large, 12) if cfg.calibration_lrs else cfg.lr_factor
 
 
+def schedules(cfg: PatchParams, setting: Setting, stretch: float = 1.0) -> dict[str, dict]:
+    """Each method's LR and noise schedule, its anneal epoch scaled by `stretch` (a clean-only
+    reference on fewer images trains that many more epochs, for as many SGD steps)."""
+    at = round(cfg.anneal_epoch * stretch)
+    anneal = dict(lr_milestones=(at,), lr_factors=(anneal_factor(cfg, setting),))
+    noisy = dict(noise=cfg.noise, noise_milestones=(at,), noise_factors=(cfg.noise_factor,))
+    return {LARGE: dict(lr=cfg.lr_large, **anneal), SMALL: dict(lr=setting.lr_small),
+            NOISE: dict(lr=setting.lr_small, **noisy)}  # fmt: skip
+
+
 def main_configs(cfg: PatchParams) -> dict[tuple[str, int], TrainConfig]:
     """(method, seed) -> TrainConfig: large LR annealed at `anneal_epoch`, small LR, small + noise."""
     setting = chosen(cfg)
     dataset = patch_config(cfg, setting.beta).name
-    anneal = dict(lr_milestones=(cfg.anneal_epoch,), lr_factors=(anneal_factor(cfg, setting),))
-    noisy = dict(
-        noise=cfg.noise, noise_milestones=(cfg.anneal_epoch,), noise_factors=(cfg.noise_factor,)
-    )
-    methods = {LARGE: dict(lr=cfg.lr_large, **anneal), SMALL: dict(lr=setting.lr_small),
-               NOISE: dict(lr=setting.lr_small, **noisy)}  # fmt: skip
+    methods = schedules(cfg, setting)
     return {
         (method, seed): _common(cfg, seed, dataset=dataset, **methods[method])
         for seed in cfg.seeds
@@ -176,29 +181,43 @@ def main_configs(cfg: PatchParams) -> dict[tuple[str, int], TrainConfig]:
     }
 
 
+def _reference(cfg: PatchParams, method: str, fraction: float, seed: int) -> TrainConfig:
+    """Clean-only training with `method`'s schedule on a random `fraction` of the images, for
+    as many SGD steps as the patched runs."""
+    whole = cfg.train_subset or train_size(cfg.dataset)
+    images = max(1, round(fraction * whole))
+    stretch = math.ceil(whole / cfg.batch_size) / math.ceil(images / cfg.batch_size)
+    return _common(
+        cfg,
+        seed,
+        dataset=cfg.dataset,
+        eval_sets=("test",),
+        subset=images,
+        subset_mode="random",
+        subset_seed=seed,
+        epochs=round(cfg.epochs * stretch),
+        **schedules(cfg, chosen(cfg), stretch)[method],
+    )
+
+
 def reference_configs(cfg: PatchParams) -> dict[tuple[float, int], TrainConfig]:
     """(fraction, seed) -> clean-only large LR + anneal on that fraction, as many SGD steps."""
-    whole = cfg.train_subset or train_size(cfg.dataset)
-    factor = anneal_factor(cfg, chosen(cfg))
-    out = {}
-    for fraction in cfg.reference_fractions:
-        images = max(1, round(fraction * whole))
-        stretch = math.ceil(whole / cfg.batch_size) / math.ceil(images / cfg.batch_size)
-        for seed in cfg.seeds:
-            out[(fraction, seed)] = _common(
-                cfg,
-                seed,
-                dataset=cfg.dataset,
-                eval_sets=("test",),
-                subset=images,
-                subset_mode="random",
-                subset_seed=seed,
-                epochs=round(cfg.epochs * stretch),
-                lr=cfg.lr_large,
-                lr_milestones=(round(cfg.anneal_epoch * stretch),),
-                lr_factors=(factor,),
-            )
-    return out
+    return {
+        (fraction, seed): _reference(cfg, LARGE, fraction, seed)
+        for fraction in cfg.reference_fractions
+        for seed in cfg.seeds
+    }
+
+
+def own_reference_configs(cfg: PatchParams) -> dict[tuple[str, float, int], TrainConfig]:
+    """(method, fraction, seed) -> clean-only references with small LR's and small LR + noise's
+    own schedules (large LR + anneal's are `reference_configs`)."""
+    return {
+        (method, fraction, seed): _reference(cfg, method, fraction, seed)
+        for method in (SMALL, NOISE)
+        for fraction in cfg.reference_fractions
+        for seed in cfg.seeds
+    }
 
 
 def cached_main(profile: str) -> tuple[PatchParams, dict[tuple[str, int], Any]]:
@@ -208,6 +227,12 @@ def cached_main(profile: str) -> tuple[PatchParams, dict[tuple[str, int], Any]]:
 
     cfg = chapter_config("patch", profile)
     return cfg, cached_histories({k: run(c) for k, c in main_configs(cfg).items()})
+
+
+def cached_own_references(cfg: PatchParams) -> dict[tuple[str, float, int], Any]:
+    """The own-schedule references already cached (never trains): they are the chapter's runs
+    only with `method_references`, so the page shows whichever a sweep has finished."""
+    return cached_histories({k: run(c) for k, c in own_reference_configs(cfg).items()})
 
 
 def calibration_runs(cfg: PatchParams) -> list[Run]:
@@ -221,6 +246,8 @@ def chapter_runs(cfg: PatchParams) -> list[Run]:
     if calibration(cfg)[1] is None:
         return runs
     configs = [*main_configs(cfg).values(), *reference_configs(cfg).values()]
+    if cfg.method_references:
+        configs += own_reference_configs(cfg).values()
     return runs + [run(c) for c in configs]
 
 
@@ -230,4 +257,7 @@ def groups(cfg: PatchParams) -> dict[str, dict]:
         "calibration": calibration(cfg)[0],
         "main": main_configs(cfg),
         "clean references": reference_configs(cfg),
+        **(
+            {"own-schedule references": own_reference_configs(cfg)} if cfg.method_references else {}
+        ),
     }
