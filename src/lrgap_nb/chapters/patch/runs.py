@@ -211,11 +211,15 @@ def reference_configs(cfg: PatchParams) -> dict[tuple[float, int], TrainConfig]:
 
 def own_reference_configs(cfg: PatchParams) -> dict[tuple[str, float, int], TrainConfig]:
     """(method, fraction, seed) -> clean-only references with small LR's and small LR + noise's
-    own schedules (large LR + anneal's are `reference_configs`)."""
+    own schedules (large LR + anneal's are `reference_configs`). The fraction each method is
+    read against first (small LR: the fewest images; with noise: the most) comes first, so a
+    sweep cut short has finished the pairs the effective-sample reading needs most."""
+    fractions = sorted(cfg.reference_fractions)
+    order = [(SMALL, f) for f in fractions] + [(NOISE, f) for f in reversed(fractions)]
+    order = order[::2] + order[1::2]  # small LR's fewest, noise's most, then the others
     return {
         (method, fraction, seed): _reference(cfg, method, fraction, seed)
-        for method in (SMALL, NOISE)
-        for fraction in cfg.reference_fractions
+        for method, fraction in order
         for seed in cfg.seeds
     }
 
