@@ -216,14 +216,22 @@ def test_unknown_step_or_part_fails_before_any_work(
     assert not (tmp_path / "out").exists()
 
 
-def test_recorded_steps_are_skipped_for_the_same_device_torch_and_path(
-    staged: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def records_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, dict]:
+    """An empty records folder in place of results/gpu, and a record of this machine's device,
+    torch and training path (what a check here would match)."""
     records = tmp_path / "records"
     monkeypatch.setattr(gpu_record, "records_dir", lambda: records)
     dev = gpu_check.device.pick_device()
-    here = {"device": gpu_check.device.device_name(dev), "torch": torch.__version__}
-    record = {**here, "fingerprint": gpu_record.fingerprint(), "created": "2026-12-04"}
+    record = {"device": gpu_check.device.device_name(dev), "torch": torch.__version__}
+    return records, {**record, "fingerprint": gpu_record.fingerprint(), "created": "2026-12-04"}
+
+
+def test_recorded_steps_are_skipped_for_the_same_device_torch_and_path(
+    staged: Path, records_here: tuple[Path, dict], tmp_path: Path
+) -> None:
+    records, record = records_here
+    here = {"device": record["device"], "torch": record["torch"]}
     for name, fields in {
         "a": {**record, "passed": {"correctness": True, "speed": True}},
         "b": {**record, "fingerprint": "another path", "passed": {"correctness": True}},
@@ -243,14 +251,10 @@ def test_recorded_steps_are_skipped_for_the_same_device_torch_and_path(
 
 
 def test_a_recorded_concurrency_is_reused_instead_of_measured(
-    staged: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    staged: Path, records_here: tuple[Path, dict], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    records = tmp_path / "records"
-    monkeypatch.setattr(gpu_record, "records_dir", lambda: records)
-    dev = gpu_check.device.pick_device()
-    here = {"device": gpu_check.device.device_name(dev), "torch": torch.__version__}
+    records, record = records_here
     (records / "earlier").mkdir(parents=True)
-    record = {**here, "fingerprint": gpu_record.fingerprint(), "created": "2026-12-04"}
     (records / "earlier" / gpu_record.RECORD).write_text(json.dumps(record))
     rates = {"concurrent": [1, 2], "images_per_s": [500.0, 450.0], "per_run": [500.0, 225.0]}
     pd.DataFrame(rates).to_csv(records / "earlier" / gpu_record.CONCURRENCY, index=False)
@@ -268,7 +272,9 @@ def test_a_recorded_concurrency_is_reused_instead_of_measured(
     assert manifest["skipped"]["concurrency"] == f"measured in {records / 'earlier'}"
     levels = pd.read_csv(out / "pack" / "concurrency.csv")
     assert levels.images_per_s.tolist() == [500.0, 450.0]
-    assert levels.loc[levels.used, "concurrent"].tolist() == [1]  # both finish every run: the fewest
+    assert levels.loc[levels.used, "concurrent"].tolist() == [
+        1
+    ]  # both finish every run: the fewest
     assert set(pd.read_csv(out / "pack" / "runs.csv").status) == {"done"}
 
 

@@ -50,21 +50,27 @@ def record(manifest: dict[str, Any], passed: dict[str, bool]) -> dict[str, Any]:
     return {**{k: manifest.get(k) for k in keys}, "passed": passed}
 
 
+def _recorded_here(
+    device: str, torch: str, print_: str, root: Path | None
+) -> list[tuple[Path, dict[str, Any]]]:
+    """(folder, record) of every earlier check on `device` with `torch` and fingerprint
+    `print_`, in folder order (oldest first: folders start with the date)."""
+    found = []
+    for path in sorted((root or records_dir()).glob(f"*/{RECORD}")):
+        rec = json.loads(path.read_text())
+        if (rec.get("device"), rec.get("torch"), rec.get("fingerprint")) == (device, torch, print_):
+            found.append((path.parent, rec))
+    return found
+
+
 def find(device: str, torch: str, print_: str, root: Path | None = None) -> dict[str, dict]:
     """step -> the record (with its folder) of an earlier check that passed it here, for each
     skippable step recorded on `device` with `torch` and fingerprint `print_`."""
     found: dict[str, dict] = {}
-    for path in sorted((root or records_dir()).glob(f"*/{RECORD}")):
-        rec = json.loads(path.read_text())
-        if (rec.get("device"), rec.get("torch"), rec.get("fingerprint")) != (
-            device,
-            torch,
-            print_,
-        ):
-            continue
+    for folder, rec in _recorded_here(device, torch, print_, root):
         for step in SKIPPABLE:
             if rec.get("passed", {}).get(step):
-                found[step] = {**rec, "folder": _shown(path.parent)}
+                found[step] = {**rec, "folder": _shown(folder)}
     return found
 
 
@@ -74,15 +80,9 @@ def concurrency(
     """The newest concurrency table (images/s at 1, 2, 4, 8 runs at once) recorded on `device`
     with `torch` and fingerprint `print_`, and its folder: the rates depend on nothing else, so a
     later check chooses its number of workers from them instead of measuring again."""
-    for path in sorted((root or records_dir()).glob(f"*/{RECORD}"), reverse=True):
-        rec = json.loads(path.read_text())
-        table = path.parent / CONCURRENCY
-        if table.is_file() and (rec.get("device"), rec.get("torch"), rec.get("fingerprint")) == (
-            device,
-            torch,
-            print_,
-        ):
-            return pd.read_csv(table)[list(RATES)], _shown(path.parent)
+    for folder, _ in reversed(_recorded_here(device, torch, print_, root)):
+        if (folder / CONCURRENCY).is_file():
+            return pd.read_csv(folder / CONCURRENCY)[list(RATES)], _shown(folder)
     return None
 
 

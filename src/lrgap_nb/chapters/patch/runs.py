@@ -181,7 +181,9 @@ def main_configs(cfg: PatchParams) -> dict[tuple[str, int], TrainConfig]:
     }
 
 
-def _reference(cfg: PatchParams, method: str, fraction: float, seed: int) -> TrainConfig:
+def _reference(
+    cfg: PatchParams, setting: Setting, method: str, fraction: float, seed: int
+) -> TrainConfig:
     """Clean-only training with `method`'s schedule on a random `fraction` of the images, for
     as many SGD steps as the patched runs."""
     whole = cfg.train_subset or train_size(cfg.dataset)
@@ -196,14 +198,15 @@ def _reference(cfg: PatchParams, method: str, fraction: float, seed: int) -> Tra
         subset_mode="random",
         subset_seed=seed,
         epochs=round(cfg.epochs * stretch),
-        **schedules(cfg, chosen(cfg), stretch)[method],
+        **schedules(cfg, setting, stretch)[method],
     )
 
 
 def reference_configs(cfg: PatchParams) -> dict[tuple[float, int], TrainConfig]:
     """(fraction, seed) -> clean-only large LR + anneal on that fraction, as many SGD steps."""
+    setting = chosen(cfg)  # read from the cache once, not once a run
     return {
-        (fraction, seed): _reference(cfg, LARGE, fraction, seed)
+        (fraction, seed): _reference(cfg, setting, LARGE, fraction, seed)
         for fraction in cfg.reference_fractions
         for seed in cfg.seeds
     }
@@ -217,8 +220,9 @@ def own_reference_configs(cfg: PatchParams) -> dict[tuple[str, float, int], Trai
     fractions = sorted(cfg.reference_fractions)
     order = [(SMALL, f) for f in fractions] + [(NOISE, f) for f in reversed(fractions)]
     order = order[::2] + order[1::2]  # small LR's fewest, noise's most, then the others
+    setting = chosen(cfg)
     return {
-        (method, fraction, seed): _reference(cfg, method, fraction, seed)
+        (method, fraction, seed): _reference(cfg, setting, method, fraction, seed)
         for method, fraction in order
         for seed in cfg.seeds
     }
